@@ -1,0 +1,339 @@
+//! Every public error type of the crate and its `Display`.
+//!
+//! Messages are hand-written, lower case, without a trailing period, and never
+//! contain cookie bytes, plaintext, key bytes or any other attacker-chosen text.
+
+use core::fmt;
+
+/// An error found while building keys or a [`Keyring`](crate::Keyring).
+///
+/// These happen at start-up, when keys are generated, imported or parsed from
+/// a keyring line such as the `SESSION_KEYS` environment variable.
+///
+/// ```
+/// use sealed_session::{Key, KeyError};
+///
+/// assert_eq!(Key::from_base64("c2hvcnQ").err(), Some(KeyError::InvalidLength { actual: 5 }));
+/// assert_eq!(Key::from_bytes([0; 32]).err(), Some(KeyError::WeakKey));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyError {
+    /// The key text is not strict base64url without padding.
+    InvalidEncoding,
+    /// The decoded key is not 32 bytes long.
+    InvalidLength {
+        /// The number of bytes found.
+        actual: usize,
+    },
+    /// The key bytes are all equal (for example all zero): such a key is a
+    /// placeholder or a mistake, never the output of a random generator.
+    WeakKey,
+    /// A key id is not a canonical decimal number between 0 and 4294967295.
+    InvalidKeyId {
+        /// The position of the entry in the keyring line, counting from 1.
+        entry: usize,
+    },
+    /// An entry of a keyring line is not of the form `ID:KEY`.
+    InvalidSyntax {
+        /// The position of the entry in the keyring line, counting from 1.
+        entry: usize,
+    },
+    /// The key in an entry of a keyring line is not a valid key.
+    InvalidKey {
+        /// The position of the entry in the keyring line, counting from 1.
+        entry: usize,
+        /// Why the key was refused.
+        reason: KeyErrorReason,
+    },
+    /// Two keys of one keyring have the same id.
+    DuplicateId {
+        /// The id that appears twice.
+        id: crate::KeyId,
+    },
+    /// The same key bytes appear twice in one keyring, under different ids.
+    DuplicateKey {
+        /// The id of the second occurrence.
+        id: crate::KeyId,
+    },
+    /// A keyring line holds no key at all.
+    EmptyKeyring,
+    /// No key of the keyring has this id.
+    UnknownId {
+        /// The id asked for.
+        id: crate::KeyId,
+    },
+    /// The primary key cannot be removed; promote another key first.
+    PrimaryKey,
+    /// The environment variable holding the keyring is missing or not Unicode.
+    MissingVariable,
+    /// The operating system's random number generator failed.
+    Random,
+}
+
+/// Why one key of a keyring line was refused; see [`KeyError::InvalidKey`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyErrorReason {
+    /// The key text is not strict base64url without padding.
+    InvalidEncoding,
+    /// The key does not decode to 32 bytes.
+    InvalidLength,
+    /// The key bytes are all equal.
+    WeakKey,
+}
+
+impl fmt::Display for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidEncoding => f.write_str("key is not base64url text without padding"),
+            Self::InvalidLength { actual } => {
+                write!(f, "key is {actual} bytes long, expected 32")
+            }
+            Self::WeakKey => f.write_str("key bytes are all equal; generate a random key"),
+            Self::InvalidKeyId { entry } => write!(
+                f,
+                "keyring entry {entry} has an invalid key id, expected a decimal number up to 4294967295"
+            ),
+            Self::InvalidSyntax { entry } => {
+                write!(f, "keyring entry {entry} is not of the form ID:KEY")
+            }
+            Self::InvalidKey { entry, reason } => {
+                let why = match reason {
+                    KeyErrorReason::InvalidEncoding => "not base64url text without padding",
+                    KeyErrorReason::InvalidLength => "not 32 bytes long",
+                    KeyErrorReason::WeakKey => "all equal bytes",
+                };
+                write!(f, "keyring entry {entry} has an invalid key: {why}")
+            }
+            Self::DuplicateId { id } => write!(f, "key id {id} appears twice in the keyring"),
+            Self::DuplicateKey { id } => write!(
+                f,
+                "key {id} has the same bytes as another key of the keyring"
+            ),
+            Self::EmptyKeyring => f.write_str("keyring holds no key"),
+            Self::UnknownId { id } => write!(f, "no key of the keyring has id {id}"),
+            Self::PrimaryKey => {
+                f.write_str("the primary key cannot be removed; promote another key first")
+            }
+            Self::MissingVariable => {
+                f.write_str("keyring environment variable is not set or not unicode")
+            }
+            Self::Random => f.write_str("operating system random number generator failed"),
+        }
+    }
+}
+
+impl std::error::Error for KeyError {}
+
+/// An error found while building a [`Sealer`](crate::Sealer) configuration.
+///
+/// A configuration is checked once, when it is built: a built configuration
+/// is always valid.
+///
+/// ```
+/// use sealed_session::{ConfigError, Key, Keyring, KeyId, Sealer};
+///
+/// let keyring = Keyring::new(KeyId::new(1), Key::generate());
+/// let err = Sealer::builder(keyring).with_cookie_name("bad name").build();
+/// assert_eq!(err.err(), Some(ConfigError::InvalidCookieName));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ConfigError {
+    /// The cookie name is empty or contains a character that RFC 6265 does
+    /// not allow in a cookie name (separators, white space, controls,
+    /// non-ASCII).
+    InvalidCookieName,
+    /// A lifetime is zero, or too long to be represented in Unix seconds.
+    InvalidLifetime,
+    /// The size limit leaves no room for the smallest possible cookie.
+    LimitTooSmall {
+        /// The smallest limit that can hold an empty payload with this name.
+        minimum: usize,
+    },
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::InvalidCookieName => f.write_str(
+                "cookie name must be a non-empty RFC 6265 token (ASCII, no separators, spaces or controls)",
+            ),
+            Self::InvalidLifetime => f.write_str(
+                "lifetime must be at least one second and at most 100 years",
+            ),
+            Self::LimitTooSmall { minimum } => write!(
+                f,
+                "cookie size limit is too small, expected at least {minimum} bytes"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+/// An error found while sealing a payload into a cookie value.
+///
+/// ```
+/// use sealed_session::{Key, Keyring, KeyId, SealError, Sealer};
+///
+/// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+/// let huge = vec![7u8; 5000];
+/// match sealer.seal(&huge) {
+///     Err(SealError::TooLarge { actual, limit }) => assert!(actual > limit),
+///     other => panic!("expected TooLarge, got {other:?}"),
+/// }
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SealError {
+    /// The cookie (name plus value) would be larger than the configured limit.
+    /// Nothing is truncated: the application must store less.
+    TooLarge {
+        /// The size the cookie would have, name plus value, in bytes.
+        actual: usize,
+        /// The configured limit, name plus value, in bytes.
+        limit: usize,
+    },
+    /// The payload could not be serialized with postcard (for example a map
+    /// or sequence whose length is not known in advance).
+    Serialize,
+    /// The session has passed its absolute expiry and cannot be sealed again.
+    Expired,
+    /// A timestamp would not fit in 64-bit Unix seconds.
+    TimeOverflow,
+    /// The operating system's random number generator failed.
+    Random,
+}
+
+impl fmt::Display for SealError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { actual, limit } => write!(
+                f,
+                "sealed cookie would be {actual} bytes, over the limit of {limit} bytes"
+            ),
+            Self::Serialize => f.write_str("session payload could not be serialized"),
+            Self::Expired => f.write_str("session is past its absolute expiry"),
+            Self::TimeOverflow => f.write_str("timestamp does not fit in 64-bit unix seconds"),
+            Self::Random => f.write_str("operating system random number generator failed"),
+        }
+    }
+}
+
+impl std::error::Error for SealError {}
+
+/// Why a cookie value did not open.
+///
+/// # Security
+///
+/// Treat every `OpenError` the same way: as "no session". The variants exist
+/// for logs and metrics only; never show them to the client or branch on them
+/// in a way the client can observe. The variants before authentication
+/// ([`TooLarge`](Self::TooLarge), [`Malformed`](Self::Malformed),
+/// [`UnsupportedVersion`](Self::UnsupportedVersion),
+/// [`UnknownKeyId`](Self::UnknownKeyId),
+/// [`AuthenticationFailed`](Self::AuthenticationFailed)) say something about
+/// arbitrary client input; the ones after authentication say something about
+/// a value this application sealed itself
+/// ([`OpenError::is_authenticated`]).
+///
+/// ```
+/// use sealed_session::{Key, Keyring, KeyId, OpenError, Sealer};
+///
+/// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+/// let err = sealer.open::<u32>("not a sealed value").unwrap_err();
+/// assert_eq!(err, OpenError::Malformed);
+/// assert!(!err.is_authenticated());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum OpenError {
+    /// The cookie (name plus value) is longer than the configured limit; it
+    /// was rejected before any decoding.
+    TooLarge {
+        /// The size of the cookie, name plus value, in bytes.
+        actual: usize,
+        /// The configured limit, name plus value, in bytes.
+        limit: usize,
+    },
+    /// The value is not strict base64url without padding, or too short to
+    /// hold a sealed envelope.
+    Malformed,
+    /// The format version byte is not one this build can open.
+    UnsupportedVersion,
+    /// The key id named by the value is not in the keyring (a retired key,
+    /// or a forgery). No decryption was attempted.
+    UnknownKeyId,
+    /// The authentication tag did not verify: wrong key, wrong cookie name,
+    /// or a modified value.
+    AuthenticationFailed,
+    /// The session is past its absolute expiry.
+    Expired,
+    /// The session was inactive for longer than the idle timeout.
+    IdleTimeout,
+    /// The session was issued (or last active) further in the future than the
+    /// clock-skew allowance permits.
+    IssuedInFuture,
+    /// The authenticated timestamps contradict each other (for example an
+    /// expiry before the issue time).
+    InvalidTimestamps,
+    /// The authenticated payload does not decode as the requested type, or
+    /// has bytes left over after it.
+    PayloadMismatch,
+}
+
+impl OpenError {
+    /// Whether the value was authenticated before this error was found: the
+    /// value was sealed with one of our keys, and is refused for its contents
+    /// (expiry, timestamps, payload type) rather than as garbage or forgery.
+    ///
+    /// ```
+    /// use sealed_session::OpenError;
+    ///
+    /// assert!(OpenError::Expired.is_authenticated());
+    /// assert!(!OpenError::AuthenticationFailed.is_authenticated());
+    /// ```
+    #[must_use]
+    pub fn is_authenticated(&self) -> bool {
+        matches!(
+            self,
+            Self::Expired
+                | Self::IdleTimeout
+                | Self::IssuedInFuture
+                | Self::InvalidTimestamps
+                | Self::PayloadMismatch
+        )
+    }
+}
+
+impl fmt::Display for OpenError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::TooLarge { actual, limit } => write!(
+                f,
+                "cookie is {actual} bytes, over the limit of {limit} bytes"
+            ),
+            Self::Malformed => f.write_str("cookie value is not a base64url sealed envelope"),
+            Self::UnsupportedVersion => {
+                f.write_str("cookie value has an unsupported format version")
+            }
+            Self::UnknownKeyId => f.write_str("cookie value names a key id not in the keyring"),
+            Self::AuthenticationFailed => f.write_str("cookie value failed authentication"),
+            Self::Expired => f.write_str("session is past its absolute expiry"),
+            Self::IdleTimeout => f.write_str("session was idle for longer than the idle timeout"),
+            Self::IssuedInFuture => {
+                f.write_str("session timestamps are in the future beyond the allowed clock skew")
+            }
+            Self::InvalidTimestamps => f.write_str("session timestamps are inconsistent"),
+            Self::PayloadMismatch => {
+                f.write_str("session payload does not decode as the expected type")
+            }
+        }
+    }
+}
+
+impl std::error::Error for OpenError {}
