@@ -653,3 +653,297 @@ fn seal_in_place(
     .map(Into::into)
     .map_err(|_| ())
 }
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing
+)]
+mod tests {
+    //! Deterministic sealing for the test vectors: the only place a nonce is
+    //! fixed. `SEALED_SESSION_WRITE_VECTORS=1 cargo test vectors` rewrites
+    //! `tests/vectors/v1.json`; otherwise the file must match exactly.
+    use super::*;
+    use serde_json::{json, Value};
+
+    #[derive(Serialize)]
+    struct Login<'a> {
+        user_id: u64,
+        name: &'a str,
+        admin: bool,
+    }
+
+    fn hex(bytes: &[u8]) -> String {
+        bytes.iter().map(|b| format!("{b:02x}")).collect()
+    }
+
+    fn key_bytes(seed: u8) -> [u8; 32] {
+        core::array::from_fn(|i| seed.wrapping_add(i as u8))
+    }
+
+    fn sealer(key_id: u32, seed: u8, name: &str) -> Sealer {
+        let ring = Keyring::new(
+            KeyId::new(key_id),
+            Key::from_bytes(key_bytes(seed)).unwrap(),
+        );
+        Sealer::builder(ring)
+            .with_cookie_name(name)
+            .build()
+            .unwrap()
+    }
+
+    const T0: u64 = 1_800_000_000;
+
+    fn valid_vector<T: Serialize + ?Sized>(
+        id: u32,
+        comment: &str,
+        key_id: u32,
+        name: &str,
+        payload_type: &str,
+        payload_json: Value,
+        payload: &T,
+    ) -> Value {
+        let sealer = sealer(key_id, 0x00, name);
+        let nonce: [u8; NONCE_LEN] = core::array::from_fn(|i| 0x40 + i as u8 + id as u8);
+        let sid: [u8; SESSION_ID_LEN] = core::array::from_fn(|i| 0xA0 + i as u8);
+        let session_id = SessionId::from_bytes(sid);
+        let stamp = Stamp {
+            issued_at: UnixSeconds::new(T0),
+            last_active_at: UnixSeconds::new(T0 + 60),
+            expires_at: UnixSeconds::new(T0 + 86_400),
+            session_id: &session_id,
+        };
+        let value = sealer.seal_with_nonce(payload, &stamp, &nonce).unwrap();
+        let plain = postcard::to_allocvec(&PlainRef {
+            issued_at: T0,
+            last_active_at: T0 + 60,
+            expires_at: T0 + 86_400,
+            session_id: &sid,
+            payload,
+        })
+        .unwrap();
+        let aad = format::with_aad(1, KeyId::new(key_id), name.as_bytes(), <[u8]>::to_vec);
+        json!({
+            "id": id,
+            "comment": comment,
+            "result": "valid",
+            "key_id": key_id,
+            "key_hex": hex(&key_bytes(0x00)),
+            "cookie_name": name,
+            "nonce_hex": hex(&nonce),
+            "issued_at": T0,
+            "last_active_at": T0 + 60,
+            "expires_at": T0 + 86_400,
+            "session_id_hex": hex(&sid),
+            "payload_type": payload_type,
+            "payload": payload_json,
+            "payload_hex": hex(&postcard::to_allocvec(payload).unwrap()),
+            "plaintext_hex": hex(&plain),
+            "aad_hex": hex(&aad),
+            "cookie_value": value,
+        })
+    }
+
+    fn build_vectors() -> Value {
+        let name = DEFAULT_COOKIE_NAME;
+        let long: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
+        let mut vectors = vec![
+            valid_vector(1, "empty payload (unit)", 1, name, "unit", json!(null), &()),
+            valid_vector(2, "u32 payload", 1, name, "u32", json!(42), &42u32),
+            valid_vector(
+                3,
+                "string payload",
+                1,
+                name,
+                "string",
+                json!("hello, world"),
+                "hello, world",
+            ),
+            valid_vector(
+                4,
+                "struct payload { user_id: u64, name: string, admin: bool }",
+                1,
+                name,
+                "login",
+                json!({"user_id": 7, "name": "ada", "admin": true}),
+                &Login {
+                    user_id: 7,
+                    name: "ada",
+                    admin: true,
+                },
+            ),
+            valid_vector(
+                5,
+                "largest key id, short cookie name",
+                u32::MAX,
+                "sid",
+                "u32",
+                json!(1),
+                &1u32,
+            ),
+            valid_vector(
+                6,
+                "300-byte payload: byte i is i mod 251 (two-byte length varint)",
+                1,
+                name,
+                "bytes",
+                json!(hex(&long)),
+                &serde_bytes_like(&long),
+            ),
+        ];
+        // Invalid vectors derive from vector 4 (key id 1, the default name).
+        let base = vectors[3]["cookie_value"].as_str().unwrap().to_owned();
+        let mut raw = BASE64.decode(&base).unwrap();
+        let flip_last = {
+            let mut v = raw.clone();
+            let n = v.len();
+            v[n - 1] ^= 0x01;
+            BASE64.encode(v)
+        };
+        let unknown_id = {
+            let mut v = raw.clone();
+            v[1..5].copy_from_slice(&2u32.to_be_bytes());
+            BASE64.encode(v)
+        };
+        let version2 = {
+            raw[0] = 2;
+            BASE64.encode(&raw)
+        };
+        let standard = base.replace('-', "+").replace('_', "/");
+        assert_ne!(standard, base, "vector 4 must use a url-safe character");
+        let invalid = |id: u32, comment: &str, value: &str, name: &str, now: u64, err: &str| {
+            json!({
+                "id": id,
+                "comment": comment,
+                "result": "invalid",
+                "key_id": 1,
+                "key_hex": hex(&key_bytes(0x00)),
+                "cookie_name": name,
+                "now": now,
+                "cookie_value": value,
+                "error": err,
+            })
+        };
+        let t = T0 + 120;
+        vectors.extend([
+            invalid(
+                101,
+                "vector 4 with the last tag bit flipped",
+                &flip_last,
+                name,
+                t,
+                "authentication_failed",
+            ),
+            invalid(
+                102,
+                "vector 4 opened under another cookie name",
+                &base,
+                "__Host-other",
+                t,
+                "authentication_failed",
+            ),
+            invalid(
+                103,
+                "vector 4 with key id 2, not in the keyring",
+                &unknown_id,
+                name,
+                t,
+                "unknown_key_id",
+            ),
+            invalid(
+                104,
+                "vector 4 with version byte 2",
+                &version2,
+                name,
+                t,
+                "unsupported_version",
+            ),
+            invalid(
+                105,
+                "vector 4 with base64 padding appended",
+                &format!("{base}="),
+                name,
+                t,
+                "malformed",
+            ),
+            invalid(
+                106,
+                "vector 4 in the standard base64 alphabet",
+                &standard,
+                name,
+                t,
+                "malformed",
+            ),
+            invalid(
+                107,
+                "vector 4 one second before its idle deadline: opens",
+                &base,
+                name,
+                T0 + 60 + 1799,
+                "valid",
+            ),
+            invalid(
+                108,
+                "vector 4 at its idle deadline (last activity + 1800 s)",
+                &base,
+                name,
+                T0 + 60 + 1800,
+                "idle_timeout",
+            ),
+            invalid(
+                109,
+                "vector 4 opened 61 s before it was issued (skew allowance 60 s)",
+                &base,
+                name,
+                T0 - 61,
+                "issued_in_future",
+            ),
+            invalid(110, "empty value", "", name, t, "malformed"),
+        ]);
+        json!({
+            "format_version": 1,
+            "algorithm": "XChaCha20-Poly1305",
+            "notes": "Valid vectors: seal with the given nonce and fields to get cookie_value exactly. Invalid vectors: open cookie_value with a keyring holding only key_id:key_hex, the given cookie_name, absolute lifetime 86400 s, idle timeout 1800 s, skew allowance 60 s, at time now; error names the expected outcome ('valid' means it must open).",
+            "vectors": vectors,
+        })
+    }
+
+    /// Serializes a byte slice as postcard bytes (length varint, then bytes).
+    fn serde_bytes_like(bytes: &[u8]) -> impl Serialize + '_ {
+        struct B<'a>(&'a [u8]);
+        impl Serialize for B<'_> {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_bytes(self.0)
+            }
+        }
+        B(bytes)
+    }
+
+    #[test]
+    fn vectors_match_file() {
+        let path = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/vectors/v1.json");
+        let built = build_vectors();
+        let text = serde_json::to_string_pretty(&built).unwrap() + "\n";
+        if std::env::var_os("SEALED_SESSION_WRITE_VECTORS").is_some() {
+            std::fs::write(path, &text).unwrap();
+        }
+        let on_disk = std::fs::read_to_string(path).expect("tests/vectors/v1.json exists");
+        assert_eq!(
+            on_disk, text,
+            "vectors changed: released vectors are frozen"
+        );
+    }
+
+    #[test]
+    fn format_md_reproduces_vectors() {
+        let doc = include_str!("../FORMAT.md");
+        for v in build_vectors()["vectors"].as_array().unwrap() {
+            if v["result"] == "valid" && v["id"].as_u64().unwrap() <= 4 {
+                let value = v["cookie_value"].as_str().unwrap();
+                assert!(doc.contains(value), "FORMAT.md lacks vector {}", v["id"]);
+            }
+        }
+    }
+}
