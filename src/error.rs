@@ -152,6 +152,22 @@ pub enum ConfigError {
         /// The smallest limit that can hold an empty payload with this name.
         minimum: usize,
     },
+    /// A `__Host-` cookie name needs `Secure`, `Path=/` and no `Domain`.
+    HostPrefixRequirements,
+    /// A `__Secure-` cookie name needs `Secure`.
+    SecurePrefixRequiresSecure,
+    /// `SameSite=None` needs `Secure`.
+    SameSiteNoneRequiresSecure,
+    /// `Partitioned` needs `Secure`.
+    PartitionedRequiresSecure,
+    /// The `Domain` value is not a host name of ASCII letters, digits, `-`
+    /// and `.`, or is longer than 1024 bytes.
+    InvalidDomain,
+    /// The `Path` value does not start with `/`, contains `;` or a
+    /// non-printable or non-ASCII character, or is longer than 1024 bytes.
+    InvalidPath,
+    /// The rolling refresh percentage is outside 1 to 99.
+    InvalidRolling,
 }
 
 impl fmt::Display for ConfigError {
@@ -167,6 +183,23 @@ impl fmt::Display for ConfigError {
                 f,
                 "cookie size limit is too small, expected at least {minimum} bytes"
             ),
+            Self::HostPrefixRequirements => f.write_str(
+                "a __Host- cookie name requires Secure, Path=/ and no Domain",
+            ),
+            Self::SecurePrefixRequiresSecure => {
+                f.write_str("a __Secure- cookie name requires Secure")
+            }
+            Self::SameSiteNoneRequiresSecure => f.write_str("SameSite=None requires Secure"),
+            Self::PartitionedRequiresSecure => f.write_str("Partitioned requires Secure"),
+            Self::InvalidDomain => f.write_str(
+                "cookie domain must be an ascii host name of at most 1024 bytes",
+            ),
+            Self::InvalidPath => f.write_str(
+                "cookie path must start with '/', hold printable ascii without ';', and be at most 1024 bytes",
+            ),
+            Self::InvalidRolling => {
+                f.write_str("rolling refresh percentage must be between 1 and 99")
+            }
         }
     }
 }

@@ -154,7 +154,8 @@ pub(crate) fn parse(bytes: &mut [u8]) -> Result<UntrustedEnvelope<'_>, OpenError
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
 )]
 mod tests {
     use super::*;

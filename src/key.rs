@@ -219,7 +219,8 @@ impl FromStr for KeyId {
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
 )]
 mod tests {
     use super::*;

@@ -61,20 +61,27 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod clock;
+mod config;
+mod cookie;
 mod error;
 mod format;
+mod header;
 mod key;
 mod keyring;
 mod meta;
 mod random;
 mod seal;
+mod session;
 
 pub use clock::{Clock, FixedClock, SystemClock, UnixSeconds};
+pub use config::{Rolling, SessionConfig, SessionConfigBuilder, MAX_ATTRIBUTE_VALUE_BYTES};
+pub use cookie::SameSite;
 pub use error::{ConfigError, KeyError, KeyErrorReason, OpenError, SealError};
 pub use format::{
     encoded_len, AAD_LABEL, DEFAULT_MAX_COOKIE_BYTES, ENVELOPE_OVERHEAD_BYTES, FORMAT_VERSION,
     HEADER_LEN, KEY_ID_LEN, NONCE_LEN, SESSION_ID_LEN, TAG_LEN, VERSION_LEN,
 };
+pub use header::{cookie_values, CookieValues, MAX_COOKIE_CANDIDATES};
 pub use key::{Key, KeyId, KEY_LEN};
 pub use keyring::Keyring;
 pub use meta::{Opened, SessionId, SessionMeta};
@@ -82,6 +89,7 @@ pub use seal::{
     Sealer, SealerBuilder, DEFAULT_ABSOLUTE_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_COOKIE_NAME,
     DEFAULT_IDLE_TIMEOUT, MAX_LIFETIME,
 };
+pub use session::{ResponseCookies, Session, CACHE_CONTROL, VARY};
 
 #[cfg(doctest)]
 #[doc = include_str!("../README.md")]

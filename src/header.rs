@@ -1,0 +1,116 @@
+//! `Cookie` request-header parsing: borrowed slices, no allocation, linear
+//! work.
+
+/// The most cookies carrying the session's name that are tried, per request.
+///
+/// Several cookies may share the name (an old path, or a cookie planted by a
+/// sibling subdomain); each is tried in header order and the first one that
+/// opens wins. Trying is bounded: candidates past this many are ignored, so a
+/// hostile header cannot make a request decrypt more than this many values.
+pub const MAX_COOKIE_CANDIDATES: usize = 8;
+
+/// The values of every cookie named `name` in one raw `Cookie` request
+/// header, in header order.
+///
+/// The parse follows RFC 6265 §5.4 as browsers send it: pairs separated by
+/// `;`, spaces and tabs (only those; no other white space, Unicode or not)
+/// trimmed around names and values, empty pairs skipped, and a pair without
+/// a name (`=value`, or no `=` at all) never taken for a named cookie. Values
+/// are returned as sent (quotes are not removed) and only when they are
+/// valid UTF-8. Work is linear in the header length; nothing is allocated.
+///
+/// ```
+/// use sealed_session::cookie_values;
+///
+/// let header = "theme=dark;  sid=first ; =sid ;sid=second;;x=1";
+/// let found: Vec<&str> = cookie_values(header.as_bytes(), "sid").collect();
+/// assert_eq!(found, ["first", "second"]);
+/// assert_eq!(cookie_values(b"sidx=1; xsid=2", "sid").count(), 0);
+/// ```
+pub fn cookie_values<'a>(header: &'a [u8], name: &'a str) -> CookieValues<'a> {
+    CookieValues {
+        rest: Some(header),
+        name: name.as_bytes(),
+    }
+}
+
+/// The iterator returned by [`cookie_values`].
+#[derive(Debug, Clone)]
+pub struct CookieValues<'a> {
+    rest: Option<&'a [u8]>,
+    name: &'a [u8],
+}
+
+impl<'a> Iterator for CookieValues<'a> {
+    type Item = &'a str;
+
+    fn next(&mut self) -> Option<&'a str> {
+        while let Some(rest) = self.rest {
+            let (pair, after) = match rest.iter().position(|&b| b == b';') {
+                Some(at) => (rest.get(..at).unwrap_or_default(), rest.get(at + 1..)),
+                None => (rest, None),
+            };
+            self.rest = after;
+            let Some(eq) = pair.iter().position(|&b| b == b'=') else {
+                continue;
+            };
+            let pair_name = trim(pair.get(..eq).unwrap_or_default());
+            if pair_name.is_empty() || pair_name != self.name {
+                continue;
+            }
+            let value = trim(pair.get(eq + 1..).unwrap_or_default());
+            if let Ok(text) = core::str::from_utf8(value) {
+                return Some(text);
+            }
+        }
+        None
+    }
+}
+
+/// Trims spaces and horizontal tabs, and nothing else.
+fn trim(mut bytes: &[u8]) -> &[u8] {
+    while let [b' ' | b'\t', rest @ ..] = bytes {
+        bytes = rest;
+    }
+    while let [rest @ .., b' ' | b'\t'] = bytes {
+        bytes = rest;
+    }
+    bytes
+}
+
+#[cfg(test)]
+#[allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+mod tests {
+    use super::*;
+
+    fn all<'a>(h: &'a str, n: &'a str) -> Vec<&'a str> {
+        cookie_values(h.as_bytes(), n).collect()
+    }
+
+    #[test]
+    fn whitespace_rules() {
+        assert_eq!(all(" \ta=1\t ; a = 2 ", "a"), ["1", "2"]);
+        // Non-breaking space and other white space are part of the name.
+        assert!(all("\u{a0}a=1; \na=2; a\u{2003}=3", "a").is_empty());
+        assert_eq!(all("a=", "a"), [""]);
+        assert_eq!(all("a==b=", "a"), ["=b="]);
+    }
+
+    #[test]
+    fn nameless_pairs_never_match() {
+        assert!(all("=x; =; x; ;;", "x").is_empty());
+        assert!(all("=x", "").is_empty());
+    }
+
+    #[test]
+    fn invalid_utf8_values_skipped() {
+        let header = b"a=\xff\xfe; a=ok";
+        assert_eq!(cookie_values(header, "a").collect::<Vec<_>>(), ["ok"]);
+    }
+}
