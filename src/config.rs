@@ -7,6 +7,7 @@ use std::time::Duration as StdDuration;
 
 use serde::de::DeserializeOwned;
 
+use crate::chunk::ChunkSlots;
 use crate::clock::{Clock, UnixSeconds};
 use crate::cookie::{CookieAttributes, SameSite};
 use crate::error::ConfigError;
@@ -84,6 +85,10 @@ pub struct SessionConfig {
 
 pub(crate) struct ConfigInner {
     pub(crate) sealer: Sealer,
+    /// The limit for each cookie, name plus value.
+    pub(crate) cookie_limit: usize,
+    /// The most cookies one session may use (1: no chunking).
+    pub(crate) max_chunks: u8,
     pub(crate) attrs: CookieAttributes,
     pub(crate) save_uninitialized: bool,
     pub(crate) resave: bool,
@@ -97,6 +102,8 @@ pub(crate) struct ConfigInner {
 pub struct SessionConfigBuilder {
     sealer: SealerBuilder,
     name: String,
+    cookie_limit: usize,
+    max_chunks: u8,
     attrs: CookieAttributes,
     save_uninitialized: bool,
     resave: bool,
@@ -110,6 +117,8 @@ impl SessionConfig {
         SessionConfigBuilder {
             sealer: Sealer::builder(keyring),
             name: crate::seal::DEFAULT_COOKIE_NAME.to_owned(),
+            cookie_limit: crate::format::DEFAULT_MAX_COOKIE_BYTES,
+            max_chunks: 1,
             attrs: CookieAttributes::default(),
             save_uninitialized: false,
             resave: false,
@@ -126,29 +135,48 @@ impl SessionConfig {
     /// Several cookies with the session's name are each tried (at most
     /// [`MAX_COOKIE_CANDIDATES`](crate::MAX_COOKIE_CANDIDATES)); the first
     /// that opens wins.
-    pub fn load<T, H>(&self, cookie_headers: impl IntoIterator<Item = H>) -> Session<T>
+    pub fn load<T, I>(&self, cookie_headers: I) -> Session<T>
     where
         T: DeserializeOwned,
-        H: AsRef<[u8]>,
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+        I::IntoIter: Clone,
     {
         self.load_at(cookie_headers, self.inner.sealer.now())
     }
 
     /// [`SessionConfig::load`] at the time `now`.
-    pub fn load_at<T, H>(
-        &self,
-        cookie_headers: impl IntoIterator<Item = H>,
-        now: UnixSeconds,
-    ) -> Session<T>
+    pub fn load_at<T, I>(&self, cookie_headers: I, now: UnixSeconds) -> Session<T>
     where
         T: DeserializeOwned,
-        H: AsRef<[u8]>,
+        I: IntoIterator,
+        I::Item: AsRef<[u8]>,
+        I::IntoIter: Clone,
     {
+        let headers = cookie_headers.into_iter();
         let name = self.cookie_name();
+        let mut slots = ChunkSlots::default();
+        if self.inner.max_chunks > 1 {
+            for header in headers.clone() {
+                for (cookie, value) in crate::header::cookie_pairs(header.as_ref()) {
+                    slots.offer(name, cookie, value, self.inner.cookie_limit);
+                }
+            }
+        }
         let mut session = Session::fresh(self.clone(), now);
-        for header in cookie_headers {
+        session.note_chunks(slots.present());
+        for header in headers {
             for value in crate::header::cookie_values(header.as_ref(), name) {
-                if !session.try_candidate(value) {
+                let whole = if self.inner.max_chunks > 1 {
+                    slots.assemble(value)
+                } else {
+                    Ok(std::borrow::Cow::Borrowed(value))
+                };
+                let go_on = match whole {
+                    Ok(whole) => session.try_candidate(&whole),
+                    Err(err) => session.note_failure(err),
+                };
+                if !go_on {
                     return session;
                 }
             }
@@ -241,6 +269,8 @@ impl fmt::Debug for SessionConfig {
             .field("save_uninitialized", &inner.save_uninitialized)
             .field("resave", &inner.resave)
             .field("rolling", &inner.rolling)
+            .field("cookie_limit", &inner.cookie_limit)
+            .field("max_chunks", &inner.max_chunks)
             .finish_non_exhaustive()
     }
 }
@@ -294,12 +324,39 @@ impl SessionConfigBuilder {
         self
     }
 
-    /// The largest cookie, name plus value; see
-    /// [`SealerBuilder::with_max_cookie_bytes`].
+    /// The largest cookie, name plus value, in bytes: the limit browsers
+    /// enforce per cookie. A session that does not fit is an error from
+    /// [`Session::finish`], unless chunking spreads it over several cookies.
     ///
     /// Default: 4096.
     pub fn with_max_cookie_bytes(mut self, limit: usize) -> Self {
-        self.sealer = self.sealer.with_max_cookie_bytes(limit);
+        self.cookie_limit = limit;
+        self
+    }
+
+    /// Lets a session too large for one cookie spread over up to
+    /// `max_chunks` cookies (2 to 9): `NAME`, then `NAME.1`, `NAME.2`, …
+    /// (FORMAT.md §12). The chunks are authenticated as one unit; stale
+    /// chunks are removed when a session shrinks. Needs
+    /// [`SessionConfig::load`] with the raw `Cookie` headers, which sees
+    /// every chunk.
+    ///
+    /// Browsers keep about 180 cookies per site, but many servers and
+    /// proxies refuse request headers over 8 to 16 KiB in all: check yours
+    /// before allowing more than 2 or 3 chunks.
+    ///
+    /// Default: off (one cookie).
+    pub fn with_chunking(mut self, max_chunks: u8) -> Self {
+        self.max_chunks = max_chunks;
+        self
+    }
+
+    /// Refuses every session issued before `instant`: logs everyone out
+    /// without rotating keys; see [`SealerBuilder::with_not_before`].
+    ///
+    /// Default: the Unix epoch (nothing refused).
+    pub fn with_not_before(mut self, instant: UnixSeconds) -> Self {
+        self.sealer = self.sealer.with_not_before(instant);
         self
     }
 
@@ -455,10 +512,24 @@ impl SessionConfigBuilder {
                 return Err(ConfigError::InvalidRolling);
             }
         }
-        let sealer = self.sealer.with_cookie_name(name).build()?;
+        if !(1..=crate::chunk::MAX_CHUNKS).contains(&self.max_chunks) {
+            return Err(ConfigError::InvalidChunking);
+        }
+        let minimum = crate::seal::min_cookie_bytes(name.len());
+        if self.cookie_limit < minimum {
+            return Err(ConfigError::LimitTooSmall { minimum });
+        }
+        let total = crate::chunk::capacity(name.len(), self.cookie_limit, self.max_chunks);
+        let sealer = self
+            .sealer
+            .with_cookie_name(name)
+            .with_max_cookie_bytes(total)
+            .build()?;
         Ok(SessionConfig {
             inner: Arc::new(ConfigInner {
                 sealer,
+                cookie_limit: self.cookie_limit,
+                max_chunks: self.max_chunks,
                 attrs,
                 save_uninitialized: self.save_uninitialized,
                 resave: self.resave,

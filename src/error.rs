@@ -168,6 +168,9 @@ pub enum ConfigError {
     InvalidPath,
     /// The rolling refresh percentage is outside 1 to 99.
     InvalidRolling,
+    /// The chunk limit is outside 2 to 9, or the cookie size limit leaves
+    /// no room for chunks.
+    InvalidChunking,
 }
 
 impl fmt::Display for ConfigError {
@@ -200,6 +203,7 @@ impl fmt::Display for ConfigError {
             Self::InvalidRolling => {
                 f.write_str("rolling refresh percentage must be between 1 and 99")
             }
+            Self::InvalidChunking => f.write_str("chunk limit must be between 2 and 9"),
         }
     }
 }
@@ -317,6 +321,12 @@ pub enum OpenError {
     /// The authenticated payload does not decode as the requested type, or
     /// has bytes left over after it.
     PayloadMismatch,
+    /// The session was issued before the configured not-before instant, or
+    /// the application's revocation check refused it.
+    Revoked,
+    /// A chunked session's cookies do not fit together: a chunk is
+    /// missing, duplicated, or one more than announced is present.
+    ChunksMismatch,
 }
 
 impl OpenError {
@@ -339,6 +349,7 @@ impl OpenError {
                 | Self::IssuedInFuture
                 | Self::InvalidTimestamps
                 | Self::PayloadMismatch
+                | Self::Revoked
         )
     }
 }
@@ -365,8 +376,49 @@ impl fmt::Display for OpenError {
             Self::PayloadMismatch => {
                 f.write_str("session payload does not decode as the expected type")
             }
+            Self::Revoked => f.write_str("session was revoked"),
+            Self::ChunksMismatch => {
+                f.write_str("session cookie chunks are missing, duplicated or extra")
+            }
         }
     }
 }
 
 impl std::error::Error for OpenError {}
+
+/// Why a CSRF token was refused.
+///
+/// ```
+/// use sealed_session::{CsrfError, Key, KeyId, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+/// let mut session = config.new_session::<()>();
+/// assert_eq!(session.verify_csrf("anything"), Err(CsrfError::NoSession));
+/// let token = session.csrf_token()?;
+/// assert_eq!(session.verify_csrf(&token), Ok(()));
+/// assert_eq!(session.verify_csrf("AAAA"), Err(CsrfError::Malformed));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum CsrfError {
+    /// The request has no session, so no token can be valid.
+    NoSession,
+    /// The token is not 43 characters of strict base64url.
+    Malformed,
+    /// The token belongs to another session, or to this session before it
+    /// was regenerated.
+    Mismatch,
+}
+
+impl fmt::Display for CsrfError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoSession => f.write_str("no session to check the csrf token against"),
+            Self::Malformed => f.write_str("csrf token is not 43 characters of base64url"),
+            Self::Mismatch => f.write_str("csrf token does not belong to this session"),
+        }
+    }
+}
+
+impl std::error::Error for CsrfError {}

@@ -29,15 +29,29 @@ pub const MAX_COOKIE_CANDIDATES: usize = 8;
 /// ```
 pub fn cookie_values<'a>(header: &'a [u8], name: &'a str) -> CookieValues<'a> {
     CookieValues {
-        rest: Some(header),
+        pairs: cookie_pairs(header),
         name: name.as_bytes(),
     }
+}
+
+/// Every named cookie of one raw `Cookie` request header, as `(name, value)`
+/// in header order, by the rules of [`cookie_values`]. Pairs whose name or
+/// value is not valid UTF-8 are skipped.
+///
+/// ```
+/// use sealed_session::cookie_pairs;
+///
+/// let pairs: Vec<(&str, &str)> = cookie_pairs(b"a=1; =2; b ; c=").collect();
+/// assert_eq!(pairs, [("a", "1"), ("c", "")]);
+/// ```
+pub fn cookie_pairs(header: &[u8]) -> CookiePairs<'_> {
+    CookiePairs { rest: Some(header) }
 }
 
 /// The iterator returned by [`cookie_values`].
 #[derive(Debug, Clone)]
 pub struct CookieValues<'a> {
-    rest: Option<&'a [u8]>,
+    pairs: CookiePairs<'a>,
     name: &'a [u8],
 }
 
@@ -45,6 +59,26 @@ impl<'a> Iterator for CookieValues<'a> {
     type Item = &'a str;
 
     fn next(&mut self) -> Option<&'a str> {
+        loop {
+            let (name, value) = self.pairs.next_raw()?;
+            if name == self.name {
+                if let Ok(text) = core::str::from_utf8(value) {
+                    return Some(text);
+                }
+            }
+        }
+    }
+}
+
+/// The iterator returned by [`cookie_pairs`].
+#[derive(Debug, Clone)]
+pub struct CookiePairs<'a> {
+    rest: Option<&'a [u8]>,
+}
+
+impl<'a> CookiePairs<'a> {
+    /// The next pair with a non-empty name, as raw bytes.
+    fn next_raw(&mut self) -> Option<(&'a [u8], &'a [u8])> {
         while let Some(rest) = self.rest {
             let (pair, after) = match rest.iter().position(|&b| b == b';') {
                 Some(at) => (rest.get(..at).unwrap_or_default(), rest.get(at + 1..)),
@@ -54,16 +88,27 @@ impl<'a> Iterator for CookieValues<'a> {
             let Some(eq) = pair.iter().position(|&b| b == b'=') else {
                 continue;
             };
-            let pair_name = trim(pair.get(..eq).unwrap_or_default());
-            if pair_name.is_empty() || pair_name != self.name {
+            let name = trim(pair.get(..eq).unwrap_or_default());
+            if name.is_empty() {
                 continue;
             }
-            let value = trim(pair.get(eq + 1..).unwrap_or_default());
-            if let Ok(text) = core::str::from_utf8(value) {
-                return Some(text);
-            }
+            return Some((name, trim(pair.get(eq + 1..).unwrap_or_default())));
         }
         None
+    }
+}
+
+impl<'a> Iterator for CookiePairs<'a> {
+    type Item = (&'a str, &'a str);
+
+    fn next(&mut self) -> Option<(&'a str, &'a str)> {
+        loop {
+            let (name, value) = self.next_raw()?;
+            if let (Ok(name), Ok(value)) = (core::str::from_utf8(name), core::str::from_utf8(value))
+            {
+                return Some((name, value));
+            }
+        }
     }
 }
 

@@ -60,9 +60,11 @@
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod chunk;
 mod clock;
 mod config;
 mod cookie;
+mod csrf;
 mod error;
 mod format;
 mod header;
@@ -73,15 +75,17 @@ mod random;
 mod seal;
 mod session;
 
+pub use chunk::MAX_CHUNKS;
 pub use clock::{Clock, FixedClock, SystemClock, UnixSeconds};
 pub use config::{Rolling, SessionConfig, SessionConfigBuilder, MAX_ATTRIBUTE_VALUE_BYTES};
 pub use cookie::SameSite;
-pub use error::{ConfigError, KeyError, KeyErrorReason, OpenError, SealError};
+pub use csrf::CSRF_TOKEN_LEN;
+pub use error::{ConfigError, CsrfError, KeyError, KeyErrorReason, OpenError, SealError};
 pub use format::{
     encoded_len, AAD_LABEL, DEFAULT_MAX_COOKIE_BYTES, ENVELOPE_OVERHEAD_BYTES, FORMAT_VERSION,
     HEADER_LEN, KEY_ID_LEN, NONCE_LEN, SESSION_ID_LEN, TAG_LEN, VERSION_LEN,
 };
-pub use header::{cookie_values, CookieValues, MAX_COOKIE_CANDIDATES};
+pub use header::{cookie_pairs, cookie_values, CookiePairs, CookieValues, MAX_COOKIE_CANDIDATES};
 pub use key::{Key, KeyId, KEY_LEN};
 pub use keyring::Keyring;
 pub use meta::{Opened, SessionId, SessionMeta};

@@ -34,6 +34,13 @@ impl SessionId {
         Self(bytes)
     }
 
+    /// A fresh random id from the operating system's CSPRNG.
+    pub(crate) fn generate() -> Result<Self, crate::error::SealError> {
+        let mut id = Self([0; SESSION_ID_LEN]);
+        crate::random::fill(&mut id.0).map_err(|()| crate::error::SealError::Random)?;
+        Ok(id)
+    }
+
     pub(crate) fn as_bytes(&self) -> &[u8; SESSION_ID_LEN] {
         &self.0
     }

@@ -3,6 +3,7 @@
 //! authentication.
 
 use core::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
@@ -79,6 +80,8 @@ struct Inner {
     clock_skew: StdDuration,
     max_cookie_bytes: usize,
     clock: Arc<dyn Clock>,
+    /// Sessions issued before this instant (Unix seconds) are refused.
+    not_before: AtomicU64,
 }
 
 /// Builds a [`Sealer`]; every setting has a safe default.
@@ -105,6 +108,7 @@ pub struct SealerBuilder {
     clock_skew: StdDuration,
     max_cookie_bytes: usize,
     clock: Arc<dyn Clock>,
+    not_before: UnixSeconds,
 }
 
 impl SealerBuilder {
@@ -176,6 +180,16 @@ impl SealerBuilder {
         self
     }
 
+    /// Refuses every session issued before `instant` (as
+    /// [`OpenError::Revoked`]): logs everyone out without rotating keys.
+    /// Can also be moved later with [`Sealer::set_not_before`].
+    ///
+    /// Default: the Unix epoch (nothing refused).
+    pub fn with_not_before(mut self, instant: UnixSeconds) -> Self {
+        self.not_before = instant;
+        self
+    }
+
     /// Checks the settings together and builds the sealer.
     ///
     /// # Errors
@@ -195,8 +209,7 @@ impl SealerBuilder {
         {
             return Err(ConfigError::InvalidLifetime);
         }
-        let minimum = self.name.len()
-            + format::encoded_len(ENVELOPE_OVERHEAD_BYTES + MAX_PLAIN_HEADER_LEN + 1);
+        let minimum = min_cookie_bytes(self.name.len());
         if self.max_cookie_bytes < minimum {
             return Err(ConfigError::LimitTooSmall { minimum });
         }
@@ -211,9 +224,16 @@ impl SealerBuilder {
                 clock_skew: StdDuration::from_secs(self.clock_skew.as_secs()),
                 max_cookie_bytes: self.max_cookie_bytes,
                 clock: self.clock,
+                not_before: AtomicU64::new(self.not_before.as_secs()),
             }),
         })
     }
+}
+
+/// The smallest limit (name plus value) that holds any session with an
+/// empty payload under a name of `name_len` bytes.
+pub(crate) const fn min_cookie_bytes(name_len: usize) -> usize {
+    name_len + format::encoded_len(ENVELOPE_OVERHEAD_BYTES + MAX_PLAIN_HEADER_LEN + 1)
 }
 
 /// Whether `name` is an RFC 6265 cookie name (an RFC 2616 token).
@@ -281,6 +301,7 @@ impl Sealer {
             clock_skew: DEFAULT_CLOCK_SKEW,
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
             clock: Arc::new(SystemClock),
+            not_before: UnixSeconds::EPOCH,
         }
     }
 
@@ -309,9 +330,17 @@ impl Sealer {
         payload: &T,
         now: UnixSeconds,
     ) -> Result<String, SealError> {
-        let mut fresh = Zeroizing::new([0u8; SESSION_ID_LEN]);
-        crate::random::fill(&mut fresh[..]).map_err(|()| SealError::Random)?;
-        let session_id = SessionId::from_bytes(*fresh);
+        let session_id = SessionId::generate()?;
+        self.seal_new_with_id(payload, &session_id, now)
+    }
+
+    /// Seals a new session issued at `now` under the given id.
+    pub(crate) fn seal_new_with_id<T: Serialize + ?Sized>(
+        &self,
+        payload: &T,
+        session_id: &SessionId,
+        now: UnixSeconds,
+    ) -> Result<String, SealError> {
         let expires_at = now
             .checked_add(self.inner.absolute_ttl)
             .ok_or(SealError::TimeOverflow)?;
@@ -319,7 +348,7 @@ impl Sealer {
             issued_at: now,
             last_active_at: now,
             expires_at,
-            session_id: &session_id,
+            session_id,
         };
         self.seal_stamped(payload, &stamp)
     }
@@ -498,6 +527,35 @@ impl Sealer {
         self.inner.max_cookie_bytes
     }
 
+    /// Sessions issued before this instant are refused as
+    /// [`OpenError::Revoked`].
+    #[must_use]
+    pub fn not_before(&self) -> UnixSeconds {
+        UnixSeconds::new(self.inner.not_before.load(Ordering::Relaxed))
+    }
+
+    /// Refuses, from now on, every session issued before `instant`: logs
+    /// everyone out at once without rotating keys (on this instance; set the
+    /// same instant on every server of a fleet, for example through
+    /// [`SealerBuilder::with_not_before`] from shared configuration).
+    /// Visible to every clone of this sealer.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, OpenError, Sealer, UnixSeconds};
+    ///
+    /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+    /// let t0 = UnixSeconds::new(1_800_000_000);
+    /// let value = sealer.seal_at(&"ada", t0)?;
+    /// sealer.set_not_before(UnixSeconds::new(1_800_000_001));
+    /// assert_eq!(sealer.open_at::<String>(&value, t0).err(), Some(OpenError::Revoked));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn set_not_before(&self, instant: UnixSeconds) {
+        self.inner
+            .not_before
+            .store(instant.as_secs(), Ordering::Relaxed);
+    }
+
     /// The current time by the configured clock.
     #[must_use]
     pub fn now(&self) -> UnixSeconds {
@@ -585,6 +643,9 @@ impl Sealer {
         if issued_at > horizon || last_active_at > horizon {
             return Err(OpenError::IssuedInFuture);
         }
+        if issued_at.as_secs() < inner.not_before.load(Ordering::Relaxed) {
+            return Err(OpenError::Revoked);
+        }
         let configured_expiry = issued_at
             .checked_add(inner.absolute_ttl)
             .unwrap_or(UnixSeconds::new(u64::MAX));
@@ -623,6 +684,7 @@ impl fmt::Debug for Sealer {
             .field("idle_timeout", &inner.idle_timeout)
             .field("clock_skew", &inner.clock_skew)
             .field("max_cookie_bytes", &inner.max_cookie_bytes)
+            .field("not_before", &self.not_before())
             .finish_non_exhaustive()
     }
 }

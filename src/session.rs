@@ -8,9 +8,9 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::UnixSeconds;
 use crate::config::{Rolling, SessionConfig};
-use crate::error::{OpenError, SealError};
+use crate::error::{CsrfError, OpenError, SealError};
 use crate::header::MAX_COOKIE_CANDIDATES;
-use crate::meta::SessionMeta;
+use crate::meta::{SessionId, SessionMeta};
 
 /// The `Cache-Control` value offered with every `Set-Cookie`: no shared
 /// cache may store a response that carries one user's session.
@@ -83,6 +83,11 @@ pub struct Session<T> {
     load_error: Option<OpenError>,
     candidates_tried: usize,
     stale_cookie: bool,
+    /// The id a new or regenerated session will be sealed under, drawn as
+    /// soon as something (a CSRF token) needs it.
+    pending_id: Option<SessionId>,
+    /// Bit `i` set: the request carried the chunk cookie `NAME.i`.
+    chunks_present: u16,
 }
 
 /// What to do with the cookie at the end of a request.
@@ -110,6 +115,8 @@ impl<T> Session<T> {
             load_error: None,
             candidates_tried: 0,
             stale_cookie: false,
+            pending_id: None,
+            chunks_present: 0,
         }
     }
 
@@ -162,6 +169,7 @@ impl<T> Session<T> {
     pub fn regenerate(&mut self) {
         self.regenerate = true;
         self.modified = true;
+        self.pending_id = None;
     }
 
     /// Ends the session (logout): drops its data and pending flash, and
@@ -182,6 +190,98 @@ impl<T> Session<T> {
         self.modified = false;
         self.regenerate = false;
         self.touched = false;
+        self.pending_id = None;
+    }
+
+    /// Ends the session as [revoked](OpenError::Revoked) if `is_revoked`
+    /// says so, as if its cookie had not opened: the data is dropped, the
+    /// response removes the cookie, and [`load_error`](Self::load_error)
+    /// reports [`OpenError::Revoked`]. Returns whether it was revoked.
+    ///
+    /// This is the hook for per-user revocation without a session store:
+    /// keep a generation number (or a "logged out everywhere at" instant) in
+    /// the user's own record, copy it into the session at login, and compare
+    /// here on each request; bumping it logs that user out of every device.
+    /// Only a loaded session is checked; the closure is not called for a new
+    /// one.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use sealed_session::{Key, KeyId, Keyring, OpenError, SessionConfig};
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Data { user_id: u64, generation: u32 }
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+    /// let mut session = config.new_session::<Data>();
+    /// session.insert(Data { user_id: 7, generation: 1 });
+    /// let set_cookie = session.finish()?.into_set_cookie_headers().remove(0);
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    ///
+    /// let current_generation = 2; // the user logged out everywhere since
+    /// let mut session = config.load::<Data, _>(Some(cookie));
+    /// assert!(session.revoke_if(|data, _meta| data.generation < current_generation));
+    /// assert!(session.get().is_none());
+    /// assert_eq!(session.load_error(), Some(&OpenError::Revoked));
+    /// assert!(session.finish()?.set_cookie_headers()[0].contains("Max-Age=0"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn revoke_if(&mut self, is_revoked: impl FnOnce(&T, &SessionMeta) -> bool) -> bool {
+        let revoked = match (&self.data, &self.meta) {
+            (Some(data), Some(meta)) => is_revoked(data, meta),
+            _ => false,
+        };
+        if revoked {
+            self.destroy();
+            self.destroyed = false;
+            self.stale_cookie = true;
+            self.load_error = Some(OpenError::Revoked);
+        }
+        revoked
+    }
+
+    /// A new CSRF token for this session, to put in a form's hidden field or
+    /// a header. Every call gives a different string (masked with fresh
+    /// randomness); all of them verify until the session is regenerated or
+    /// destroyed. A new session gets its id now and is saved at the end of
+    /// the request, so the token stays valid on the next one.
+    ///
+    /// # Errors
+    ///
+    /// [`SealError::Random`] if the operating system's random number
+    /// generator fails.
+    pub fn csrf_token(&mut self) -> Result<String, SealError> {
+        let needs_new = self.regenerate || self.meta.is_none();
+        if needs_new && self.pending_id.is_none() {
+            self.pending_id = Some(SessionId::generate()?);
+            self.modified = true;
+        }
+        match self.csrf_secret() {
+            Some(id) => crate::csrf::mint(id.as_bytes()),
+            None => Err(SealError::Random),
+        }
+    }
+
+    /// Checks a CSRF token sent back by the client, in constant time.
+    ///
+    /// # Errors
+    ///
+    /// [`CsrfError::NoSession`] if the session has no id yet (a new
+    /// session that never rendered a token), [`CsrfError::Malformed`] for
+    /// anything that is not a token, [`CsrfError::Mismatch`] for a token of
+    /// another session or of this one before [`regenerate`](Self::regenerate).
+    pub fn verify_csrf(&self, token: &str) -> Result<(), CsrfError> {
+        let id = self.csrf_secret().ok_or(CsrfError::NoSession)?;
+        crate::csrf::verify(id.as_bytes(), token)
+    }
+
+    /// The id CSRF tokens are bound to right now.
+    fn csrf_secret(&self) -> Option<&SessionId> {
+        if self.regenerate || self.meta.is_none() {
+            self.pending_id.as_ref()
+        } else {
+            self.meta.as_ref().map(SessionMeta::session_id)
+        }
     }
 
     /// Asks for the session to be sealed again at the end of this request
@@ -308,25 +408,54 @@ impl<T> Session<T> {
             flash,
         };
         let name = sealer.cookie_name();
-        let header = match (emit, &self.meta) {
+        let attrs = &inner.attrs;
+        let (value, max_age) = match (emit, &self.meta) {
             (Emit::Nothing, _) => return Ok(ResponseCookies::default()),
-            (Emit::Remove, _) => crate::cookie::render_removal(name, &inner.attrs),
+            (Emit::Remove, _) => {
+                let mut out = vec![crate::cookie::render_removal(name, attrs)];
+                self.remove_chunks_from(1, &mut out);
+                return Ok(ResponseCookies { set_cookies: out });
+            }
             (Emit::Reseal, Some(meta)) => {
                 let value = sealer.reseal_at(&record, meta, self.now)?;
                 let max_age = meta
                     .expires_at()
                     .as_secs()
                     .saturating_sub(self.now.as_secs());
-                crate::cookie::render(name, &value, max_age, &inner.attrs)
+                (value, max_age)
             }
             (Emit::SealNew | Emit::Reseal, _) => {
-                let value = sealer.seal_at(&record, self.now)?;
-                crate::cookie::render(name, &value, sealer.absolute_ttl().as_secs(), &inner.attrs)
+                let value = match &self.pending_id {
+                    Some(id) => sealer.seal_new_with_id(&record, id, self.now)?,
+                    None => sealer.seal_new_with_id(&record, &SessionId::generate()?, self.now)?,
+                };
+                (value, sealer.absolute_ttl().as_secs())
             }
         };
-        Ok(ResponseCookies {
-            set_cookies: vec![header],
-        })
+        let parts = crate::chunk::split(name, &value, inner.cookie_limit, inner.max_chunks).ok_or(
+            SealError::TooLarge {
+                actual: name.len() + value.len(),
+                limit: sealer.max_cookie_bytes(),
+            },
+        )?;
+        let mut out = Vec::with_capacity(parts.len());
+        for (cookie, text) in &parts {
+            out.push(crate::cookie::render(cookie, text, max_age, attrs));
+        }
+        self.remove_chunks_from(parts.len(), &mut out);
+        Ok(ResponseCookies { set_cookies: out })
+    }
+
+    /// Adds removal cookies for every chunk cookie `NAME.i` with
+    /// `i >= first` that the request carried.
+    fn remove_chunks_from(&self, first: usize, out: &mut Vec<String>) {
+        let inner = self.config.inner();
+        for index in 1..crate::chunk::MAX_CHUNKS {
+            if usize::from(index) >= first && self.chunks_present & (1 << index) != 0 {
+                let chunk = crate::chunk::chunk_name(inner.sealer.cookie_name(), index);
+                out.push(crate::cookie::render_removal(&chunk, &inner.attrs));
+            }
+        }
     }
 
     fn decide(&self) -> Emit {
@@ -374,6 +503,35 @@ impl<T> Session<T> {
 }
 
 impl<T: DeserializeOwned> Session<T> {
+    /// Records which chunk cookies the request carried.
+    pub(crate) fn note_chunks(&mut self, present: u16) {
+        self.chunks_present = present;
+    }
+
+    /// Records a candidate that failed before it could be opened; returns
+    /// whether to go on trying.
+    pub(crate) fn note_failure(&mut self, err: OpenError) -> bool {
+        if self.candidates_tried >= MAX_COOKIE_CANDIDATES {
+            return false;
+        }
+        self.candidates_tried += 1;
+        self.record_error(err);
+        self.candidates_tried < MAX_COOKIE_CANDIDATES
+    }
+
+    fn record_error(&mut self, err: OpenError) {
+        if err.is_authenticated() {
+            self.stale_cookie = true;
+        }
+        let better = match &self.load_error {
+            None => true,
+            Some(old) => !old.is_authenticated() && err.is_authenticated(),
+        };
+        if better {
+            self.load_error = Some(err);
+        }
+    }
+
     /// Tries one candidate cookie value; returns whether to go on trying.
     pub(crate) fn try_candidate(&mut self, value: &str) -> bool {
         if self.meta.is_some() || self.candidates_tried >= MAX_COOKIE_CANDIDATES {
@@ -390,16 +548,7 @@ impl<T: DeserializeOwned> Session<T> {
                 false
             }
             Err(err) => {
-                if err.is_authenticated() {
-                    self.stale_cookie = true;
-                }
-                let better = match &self.load_error {
-                    None => true,
-                    Some(old) => !old.is_authenticated() && err.is_authenticated(),
-                };
-                if better {
-                    self.load_error = Some(err);
-                }
+                self.record_error(err);
                 self.candidates_tried < MAX_COOKIE_CANDIDATES
             }
         }
