@@ -135,53 +135,69 @@ impl SessionConfig {
     /// Several cookies with the session's name are each tried (at most
     /// [`MAX_COOKIE_CANDIDATES`](crate::MAX_COOKIE_CANDIDATES)); the first
     /// that opens wins.
-    pub fn load<T, I>(&self, cookie_headers: I) -> Session<T>
+    pub fn load<T, H>(&self, cookie_headers: impl IntoIterator<Item = H>) -> Session<T>
     where
         T: DeserializeOwned,
-        I: IntoIterator,
-        I::Item: AsRef<[u8]>,
-        I::IntoIter: Clone,
+        H: AsRef<[u8]>,
     {
         self.load_at(cookie_headers, self.inner.sealer.now())
     }
 
     /// [`SessionConfig::load`] at the time `now`.
-    pub fn load_at<T, I>(&self, cookie_headers: I, now: UnixSeconds) -> Session<T>
+    pub fn load_at<T, H>(
+        &self,
+        cookie_headers: impl IntoIterator<Item = H>,
+        now: UnixSeconds,
+    ) -> Session<T>
     where
         T: DeserializeOwned,
-        I: IntoIterator,
-        I::Item: AsRef<[u8]>,
-        I::IntoIter: Clone,
+        H: AsRef<[u8]>,
     {
-        let headers = cookie_headers.into_iter();
-        let name = self.cookie_name();
-        let mut slots = ChunkSlots::default();
+        let mut session = Session::fresh(self.clone(), now);
         if self.inner.max_chunks > 1 {
-            for header in headers.clone() {
+            // Chunks may sit in any header: look at them all first.
+            let headers: Vec<H> = cookie_headers.into_iter().collect();
+            let name = self.cookie_name();
+            let mut slots = ChunkSlots::default();
+            for header in &headers {
                 for (cookie, value) in crate::header::cookie_pairs(header.as_ref()) {
                     slots.offer(name, cookie, value, self.inner.cookie_limit);
                 }
             }
-        }
-        let mut session = Session::fresh(self.clone(), now);
-        session.note_chunks(slots.present());
-        for header in headers {
-            for value in crate::header::cookie_values(header.as_ref(), name) {
-                let whole = if self.inner.max_chunks > 1 {
-                    slots.assemble(value)
-                } else {
-                    Ok(std::borrow::Cow::Borrowed(value))
-                };
-                let go_on = match whole {
-                    Ok(whole) => session.try_candidate(&whole),
-                    Err(err) => session.note_failure(err),
-                };
-                if !go_on {
-                    return session;
+            session.note_chunks(slots.present());
+            for header in &headers {
+                if !self.try_header(&mut session, header.as_ref(), Some(&slots)) {
+                    break;
+                }
+            }
+        } else {
+            for header in cookie_headers {
+                if !self.try_header(&mut session, header.as_ref(), None) {
+                    break;
                 }
             }
         }
         session
+    }
+
+    /// Tries the candidates of one header; returns whether to go on.
+    fn try_header<T: DeserializeOwned>(
+        &self,
+        session: &mut Session<T>,
+        header: &[u8],
+        slots: Option<&ChunkSlots>,
+    ) -> bool {
+        for value in crate::header::cookie_values(header, self.cookie_name()) {
+            let go_on = match slots.map(|s| s.assemble(value)) {
+                None => session.try_candidate(value),
+                Some(Ok(whole)) => session.try_candidate(&whole),
+                Some(Err(err)) => session.note_failure(err),
+            };
+            if !go_on {
+                return false;
+            }
+        }
+        true
     }
 
     /// Loads the session from a cookie value that a framework has already

@@ -29,6 +29,29 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 //!
+//! # Coming from express-session
+//!
+//! | express-session | sealed-session |
+//! |---|---|
+//! | `session({ secret })` | [`Keyring`] (`Keyring::from_env("SESSION_KEYS")`), with key ids and rotation |
+//! | `store` (MemoryStore, Redis, …) | none: the session is the cookie |
+//! | `name` (`connect.sid`) | [`SessionConfigBuilder::with_cookie_name`] (default `__Host-session`) |
+//! | `cookie.secure` / `httpOnly` / `sameSite` / `path` / `domain` / `partitioned` | on by default / on / `Lax` / `/` / none / off; `dangerous_insecure_cookies`, `dangerous_script_readable_cookies`, `with_same_site`, `with_path`, `with_domain`, `with_partitioned` |
+//! | `cookie.maxAge` / `expires` | [`SessionConfigBuilder::with_absolute_ttl`] (sealed, authenticated; `Max-Age` is the remaining lifetime) |
+//! | inactivity expiry (store TTL + `rolling`) | [`SessionConfigBuilder::with_idle_timeout`] |
+//! | `saveUninitialized` | [`SessionConfigBuilder::with_save_uninitialized`] (default `false`) |
+//! | `resave` | [`SessionConfigBuilder::with_resave`] (default `false`) |
+//! | `rolling` | [`SessionConfigBuilder::with_rolling`] ([`Rolling::EveryResponse`] or the default [`Rolling::AfterIdlePercent`]) |
+//! | `genid` | 128-bit random [`SessionId`], drawn by the crate |
+//! | `proxy` / `unset` | the framework's business / [`Session::destroy`] |
+//! | `req.session.x = …` / reading `req.session.x` | [`Session::get_or_insert_default`], [`Session::get_mut`], [`Session::insert`] / [`Session::get`] (typed `T`) |
+//! | `req.session.regenerate(cb)` | [`Session::regenerate`] (new id and issue time; data kept) |
+//! | `req.session.destroy(cb)` | [`Session::destroy`] (removal cookie) |
+//! | `req.session.reload(cb)` / `save(cb)` | not needed: loaded once per request / saved by [`Session::finish`] |
+//! | `req.session.touch()` | [`Session::touch`] |
+//! | `req.session.id` / `req.session.cookie` | [`SessionMeta::session_id`] / [`SessionMeta`] (issued, last active, expiry, key id) |
+//! | `connect-flash`, `csurf` | [`Session::set_flash`] / [`Session::take_flash`]; [`Session::csrf_token`] / [`Session::verify_csrf`] |
+//!
 //! # Security model
 //!
 //! Guarantees, while the keys stay secret:
