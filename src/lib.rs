@@ -91,6 +91,7 @@ mod csrf;
 mod error;
 mod format;
 mod header;
+pub mod integrations;
 mod key;
 mod keyring;
 mod meta;

@@ -396,6 +396,20 @@ impl<T> Session<T> {
     where
         T: Serialize,
     {
+        self.response_cookies()
+    }
+
+    /// [`finish`](Self::finish) without consuming the session, for adapters
+    /// that hold it behind a shared handle. Each call seals anew (with a new
+    /// nonce): call it once per response.
+    ///
+    /// # Errors
+    ///
+    /// As [`finish`](Self::finish).
+    pub fn response_cookies(&self) -> Result<ResponseCookies, SealError>
+    where
+        T: Serialize,
+    {
         let inner = self.config.inner();
         let sealer = &inner.sealer;
         let emit = self.decide();
