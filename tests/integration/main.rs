@@ -1,0 +1,15 @@
+//! Integration tests of the public API of `sealed_session`, in one binary to
+//! keep link time low (STYLE.md §9).
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::panic,
+    clippy::indexing_slicing,
+    missing_docs
+)]
+
+mod common;
+
+mod expiry;
+mod roundtrip;
+mod tamper;
