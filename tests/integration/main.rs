@@ -11,5 +11,7 @@
 mod common;
 
 mod expiry;
+mod keyring;
+mod rotation;
 mod roundtrip;
 mod tamper;
