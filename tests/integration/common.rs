@@ -130,6 +130,39 @@ pub(crate) fn windows(text: &str, width: usize) -> Vec<String> {
     chars.windows(width).map(|w| w.iter().collect()).collect()
 }
 
+/// The encodings under which secret `bytes` could leak into text: lower and
+/// upper hex, base64url, standard base64 with and without padding, and
+/// decimal byte lists; each cut into windows that stand for 4 bytes, so a
+/// partial leak is caught too. Decimal lists are given without white space:
+/// compare them against text with its white space removed.
+pub(crate) fn leak_patterns(bytes: &[u8]) -> Vec<String> {
+    let mut patterns = Vec::new();
+    let lower = hex(bytes);
+    patterns.extend(windows(&lower, 8));
+    patterns.extend(windows(&lower.to_uppercase(), 8));
+    // Hex bytes as `{:x?}` prints them: "5c, 1d, ..".
+    let spaced: Vec<String> = bytes.iter().map(|b| format!("{b:x}")).collect();
+    let upper_spaced: Vec<String> = bytes.iter().map(|b| format!("{b:X}")).collect();
+    let decimal: Vec<String> = bytes.iter().map(u8::to_string).collect();
+    for list in [spaced, upper_spaced, decimal] {
+        for w in list.windows(4) {
+            patterns.push(w.join(","));
+        }
+    }
+    for enc in [b64url(bytes), b64std(bytes, true), b64std(bytes, false)] {
+        patterns.extend(windows(&enc, 8));
+    }
+    patterns
+}
+
+/// The first pattern of `leak_patterns(secret)` found in `text`, if any.
+pub(crate) fn find_leak(text: &str, secret: &[u8]) -> Option<String> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    leak_patterns(secret)
+        .into_iter()
+        .find(|p| text.contains(p.as_str()) || compact.contains(p.as_str()))
+}
+
 #[test]
 fn codec_helpers_agree_with_known_values() {
     // RFC 4648 §10 test vectors, padded and not.
@@ -155,4 +188,18 @@ fn key_bytes_are_distinct_and_never_weak() {
         assert!(bytes.iter().any(|&b| b != bytes[0]));
         assert!(seen.insert(bytes), "seed {seed} repeats a key");
     }
+}
+
+/// The vectors of `tests/vectors/v1.json`.
+pub(crate) fn vectors() -> Vec<serde_json::Value> {
+    let file: serde_json::Value = serde_json::from_str(include_str!("../vectors/v1.json")).unwrap();
+    file["vectors"].as_array().unwrap().clone()
+}
+
+/// The vector with this id.
+pub(crate) fn vector(id: u64) -> serde_json::Value {
+    vectors()
+        .into_iter()
+        .find(|v| v["id"].as_u64() == Some(id))
+        .unwrap_or_else(|| panic!("no vector {id}"))
 }

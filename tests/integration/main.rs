@@ -12,6 +12,7 @@ mod common;
 
 mod expiry;
 mod keyring;
+mod redaction;
 mod rotation;
 mod roundtrip;
 mod tamper;
