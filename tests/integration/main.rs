@@ -12,7 +12,9 @@ mod common;
 
 mod expiry;
 mod keyring;
+mod limits;
 mod redaction;
 mod rotation;
 mod roundtrip;
 mod tamper;
+mod vectors;
