@@ -37,35 +37,41 @@ fn at(v: &Value, field: &str) -> UnixSeconds {
 }
 
 /// A sealer as the file's notes describe: a keyring holding only
-/// `key_id:key_hex`, the vector's cookie name, lifetime 86400 s, idle timeout
-/// 1800 s, skew 60 s.
+/// `key_id:key_hex`, the vector's cookie name, and the vector's settings
+/// (open cases) or the defaults: lifetime 86400 s, idle timeout 1800 s,
+/// skew 60 s, limit 4096.
 fn vector_sealer(v: &Value) -> Sealer {
     let key: [u8; 32] = unhex(str_of(v, "key_hex")).try_into().unwrap();
     let id = KeyId::new(u32::try_from(u64_of(v, "key_id")).unwrap());
-    Sealer::builder(Keyring::new(id, Key::from_bytes(key).unwrap()))
+    let setting = |field: &str, default: u64| v.get(field).map_or(Some(default), Value::as_u64);
+    let builder = Sealer::builder(Keyring::new(id, Key::from_bytes(key).unwrap()))
         .with_cookie_name(str_of(v, "cookie_name"))
-        .with_absolute_ttl(StdDuration::from_secs(86_400))
-        .with_idle_timeout(StdDuration::from_secs(1800))
-        .with_clock_skew(StdDuration::from_secs(60))
-        .build()
-        .unwrap()
+        .with_absolute_ttl(StdDuration::from_secs(setting("absolute_ttl", 86_400).unwrap()))
+        .with_clock_skew(StdDuration::from_secs(setting("clock_skew", 60).unwrap()))
+        .with_max_cookie_bytes(usize::try_from(setting("max_cookie_bytes", 4096).unwrap()).unwrap());
+    match setting("idle_timeout", 1800) {
+        Some(idle) => builder.with_idle_timeout(StdDuration::from_secs(idle)),
+        None => builder.without_idle_timeout(),
+    }
+    .build()
+    .unwrap()
 }
 
 fn valid() -> Vec<Value> {
     let valid: Vec<Value> = vectors()
         .into_iter()
-        .filter(|v| v["result"] == "valid")
+        .filter(|v| v["kind"] == "seal")
         .collect();
-    assert!(valid.len() >= 6, "the file holds 6 valid vectors");
+    assert!(valid.len() >= 7, "the file holds 7 sealing vectors");
     valid
 }
 
 fn invalid() -> Vec<Value> {
     let invalid: Vec<Value> = vectors()
         .into_iter()
-        .filter(|v| v["result"] == "invalid")
+        .filter(|v| v["kind"] == "open")
         .collect();
-    assert!(invalid.len() >= 10, "the file holds 10 invalid vectors");
+    assert!(invalid.len() >= 22, "the file holds 22 opening cases");
     invalid
 }
 
@@ -122,8 +128,8 @@ fn the_file_describes_format_version_1() {
 fn valid_vectors_open_with_their_payload_and_timestamps() {
     let mut types = Vec::new();
     for v in valid() {
-        let now = at(&v, "last_active_at");
-        assert_eq!(now.as_secs(), u64_of(&v, "issued_at") + 60);
+        let now = at(&v, "now");
+        assert_eq!(now.as_secs(), u64_of(&v, "last_active_at") + 60);
         let meta = open_and_check_payload(&v, now)
             .unwrap_or_else(|e| panic!("vector {} refused: {e:?}", v["id"]));
         assert_eq!(meta.issued_at(), at(&v, "issued_at"));
@@ -167,7 +173,6 @@ fn valid_vectors_share_the_documented_session_id() {
 fn valid_vectors_refuse_at_their_deadlines() {
     for v in valid() {
         let last = u64_of(&v, "last_active_at");
-        let issued = u64_of(&v, "issued_at");
         assert!(open_and_check_payload(&v, UnixSeconds::new(last + 1799)).is_ok());
         assert_eq!(
             open_and_check_payload(&v, UnixSeconds::new(last + 1800)).err(),
@@ -178,7 +183,7 @@ fn valid_vectors_refuse_at_their_deadlines() {
         // The later of issue and activity time decides the future check.
         assert!(open_and_check_payload(&v, UnixSeconds::new(last - 60)).is_ok());
         assert_eq!(
-            open_and_check_payload(&v, UnixSeconds::new(issued - 1)).err(),
+            open_and_check_payload(&v, UnixSeconds::new(last - 61)).err(),
             Some(OpenError::IssuedInFuture)
         );
         assert_eq!(
@@ -200,6 +205,10 @@ fn expected_outcome(name: &str) -> Option<OpenError> {
         "issued_in_future" => Some(OpenError::IssuedInFuture),
         "invalid_timestamps" => Some(OpenError::InvalidTimestamps),
         "payload_mismatch" => Some(OpenError::PayloadMismatch),
+        "too_large" => Some(OpenError::TooLarge {
+            actual: 4097,
+            limit: 4096,
+        }),
         other => panic!("unknown outcome {other}"),
     }
 }
@@ -210,9 +219,8 @@ fn invalid_vectors_give_their_expected_outcome() {
     for v in invalid() {
         let s = vector_sealer(&v);
         let now = at(&v, "now");
-        let outcome = str_of(&v, "error");
-        // Opened as the login struct: every invalid vector derives from
-        // vector 4 or is not a sealed value at all.
+        let outcome = str_of(&v, "expect");
+        assert_eq!(str_of(&v, "payload_type"), "login");
         let result = s.open_at::<Login>(str_of(&v, "cookie_value"), now);
         assert_eq!(
             result.as_ref().err(),
@@ -231,6 +239,10 @@ fn invalid_vectors_give_their_expected_outcome() {
         "authentication_failed",
         "idle_timeout",
         "issued_in_future",
+        "expired",
+        "invalid_timestamps",
+        "payload_mismatch",
+        "too_large",
     ] {
         assert!(seen.iter().any(|s| s == kind), "no vector for {kind}");
     }
@@ -409,11 +421,7 @@ fn format_md_refusal_table_matches_the_json_file() {
         // "", id, input, now, outcome, ""
         assert_eq!(cells.len(), 6, "{row}");
         assert_eq!(cells[3], u64_of(&v, "now").to_string(), "vector {id}");
-        let outcome = match str_of(&v, "error") {
-            "valid" => "opens".to_owned(),
-            e => e.replace('_', " "),
-        };
-        assert_eq!(cells[4], outcome, "vector {id}");
+        assert_eq!(cells[4], format!("`{}`", str_of(&v, "expect")), "vector {id}");
         checked += 1;
     }
     assert!(checked >= 10);
