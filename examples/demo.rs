@@ -22,9 +22,9 @@ use axum::http::StatusCode;
 use axum::response::{Html, IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
-use serde::{Deserialize, Serialize};
 use sealed_session::integrations::axum::{SessionHandle, SessionLayer};
 use sealed_session::{Key, KeyId, Keyring, Session, SessionConfig, UnixSeconds};
+use serde::{Deserialize, Serialize};
 
 /// What the demo keeps in the cookie.
 #[derive(Serialize, Deserialize, Default)]
@@ -219,7 +219,8 @@ fn render_home(session: &Session<DemoData>, flash: Option<&str>, csrf: &str) -> 
                 ("expires at", show_time(meta.expires_at())),
                 (
                     "idle deadline",
-                    meta.idle_expires_at().map_or_else(|| "none".to_owned(), show_time),
+                    meta.idle_expires_at()
+                        .map_or_else(|| "none".to_owned(), show_time),
                 ),
                 ("key id", meta.key_id().to_string()),
             ];
@@ -227,7 +228,9 @@ fn render_home(session: &Session<DemoData>, flash: Option<&str>, csrf: &str) -> 
                 html.push_str(&format!("<tr><th>{label}</th><td>{value}</td></tr>"));
             }
         }
-        None => html.push_str("<tr><td>new session (no valid cookie came with this request)</td></tr>"),
+        None => {
+            html.push_str("<tr><td>new session (no valid cookie came with this request)</td></tr>")
+        }
     }
     html.push_str(
         "</table><p>Everything above lives in one encrypted cookie; the server keeps no session store.</p></html>",

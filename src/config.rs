@@ -343,6 +343,7 @@ impl SessionConfigBuilder {
     /// The largest cookie, name plus value, in bytes: the limit browsers
     /// enforce per cookie. A session that does not fit is an error from
     /// [`Session::finish`], unless chunking spreads it over several cookies.
+    /// At most 4096 (larger cookies are silently dropped by browsers).
     ///
     /// Default: 4096.
     pub fn with_max_cookie_bytes(mut self, limit: usize) -> Self {
@@ -534,6 +535,11 @@ impl SessionConfigBuilder {
         let minimum = crate::seal::min_cookie_bytes(name.len());
         if self.cookie_limit < minimum {
             return Err(ConfigError::LimitTooSmall { minimum });
+        }
+        if self.cookie_limit > crate::format::DEFAULT_MAX_COOKIE_BYTES {
+            return Err(ConfigError::LimitTooLarge {
+                maximum: crate::format::DEFAULT_MAX_COOKIE_BYTES,
+            });
         }
         let total = crate::chunk::capacity(name.len(), self.cookie_limit, self.max_chunks);
         let sealer = self

@@ -149,8 +149,15 @@ pub enum ConfigError {
     InvalidLifetime,
     /// The size limit leaves no room for the smallest possible cookie.
     LimitTooSmall {
-        /// The smallest limit that can hold an empty payload with this name.
+        /// The smallest limit that holds an empty payload with this name at
+        /// any timestamps.
         minimum: usize,
+    },
+    /// A session cookie limit above 4096 bytes: browsers would silently
+    /// drop such cookies.
+    LimitTooLarge {
+        /// The largest limit allowed.
+        maximum: usize,
     },
     /// A `__Host-` cookie name needs `Secure`, `Path=/` and no `Domain`.
     HostPrefixRequirements,
@@ -185,6 +192,10 @@ impl fmt::Display for ConfigError {
             Self::LimitTooSmall { minimum } => write!(
                 f,
                 "cookie size limit is too small, expected at least {minimum} bytes"
+            ),
+            Self::LimitTooLarge { maximum } => write!(
+                f,
+                "cookie size limit is larger than browsers keep, expected at most {maximum} bytes"
             ),
             Self::HostPrefixRequirements => f.write_str(
                 "a __Host- cookie name requires Secure, Path=/ and no Domain",
@@ -237,7 +248,8 @@ pub enum SealError {
     /// The payload could not be serialized with postcard (for example a map
     /// or sequence whose length is not known in advance).
     Serialize,
-    /// The session has passed its absolute expiry and cannot be sealed again.
+    /// The session has passed its absolute expiry or idle deadline and
+    /// cannot be sealed again.
     Expired,
     /// A timestamp would not fit in 64-bit Unix seconds.
     TimeOverflow,
@@ -253,7 +265,7 @@ impl fmt::Display for SealError {
                 "sealed cookie would be {actual} bytes, over the limit of {limit} bytes"
             ),
             Self::Serialize => f.write_str("session payload could not be serialized"),
-            Self::Expired => f.write_str("session is past its absolute expiry"),
+            Self::Expired => f.write_str("session is past its absolute expiry or idle deadline"),
             Self::TimeOverflow => f.write_str("timestamp does not fit in 64-bit unix seconds"),
             Self::Random => f.write_str("operating system random number generator failed"),
         }

@@ -97,8 +97,15 @@ impl Key {
     pub fn from_base64(text: &str) -> Result<Self, KeyError> {
         // 32 bytes take 43 characters; refuse long input before decoding it.
         if text.len() > 64 {
-            return Err(KeyError::InvalidLength {
-                actual: text.len() * 3 / 4,
+            let alphabet_only = text
+                .bytes()
+                .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_');
+            return Err(if alphabet_only {
+                KeyError::InvalidLength {
+                    actual: text.len() * 3 / 4,
+                }
+            } else {
+                KeyError::InvalidEncoding
             });
         }
         let mut buf = Zeroizing::new([0u8; 48]);

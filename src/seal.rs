@@ -233,7 +233,7 @@ impl SealerBuilder {
 /// The smallest limit (name plus value) that holds any session with an
 /// empty payload under a name of `name_len` bytes.
 pub(crate) const fn min_cookie_bytes(name_len: usize) -> usize {
-    name_len + format::encoded_len(ENVELOPE_OVERHEAD_BYTES + MAX_PLAIN_HEADER_LEN + 1)
+    name_len + format::encoded_len(ENVELOPE_OVERHEAD_BYTES + MAX_PLAIN_HEADER_LEN)
 }
 
 /// Whether `name` is an RFC 6265 cookie name (an RFC 2616 token).
@@ -355,14 +355,16 @@ impl Sealer {
 
     /// Seals `payload` as the **same** session `meta` describes, active now:
     /// the session id, issue time and absolute expiry are kept, the last
-    /// activity becomes now, and the primary key is used. This is how a
+    /// activity becomes the later of now and the sealed last activity, and
+    /// the primary key is used. This is how a
     /// session is saved after a change, refreshed against the idle timeout,
     /// or moved to a new primary key.
     ///
     /// # Errors
     ///
-    /// [`SealError::Expired`] if the session is past its absolute expiry,
-    /// otherwise as [`Sealer::seal`].
+    /// [`SealError::Expired`] if the session is past its absolute expiry or
+    /// its idle deadline at `now` (a session that timed out is not brought
+    /// back), otherwise as [`Sealer::seal`].
     ///
     /// ```
     /// use sealed_session::{Key, KeyId, Keyring, Sealer, UnixSeconds};
@@ -386,7 +388,7 @@ impl Sealer {
         meta: &SessionMeta,
         now: UnixSeconds,
     ) -> Result<String, SealError> {
-        if now >= meta.expires_at {
+        if now >= meta.expires_at || meta.idle_expires_at.is_some_and(|idle| now >= idle) {
             return Err(SealError::Expired);
         }
         let stamp = Stamp {

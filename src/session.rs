@@ -126,9 +126,10 @@ impl<T> Session<T> {
         self.data.as_ref()
     }
 
-    /// The data for changing; marks the session modified.
+    /// The data for changing; marks the session modified if it holds data
+    /// (whether or not the caller then changes it).
     pub fn get_mut(&mut self) -> Option<&mut T> {
-        self.modified = true;
+        self.modified |= self.data.is_some();
         self.data.as_mut()
     }
 
@@ -155,9 +156,9 @@ impl<T> Session<T> {
     }
 
     /// Removes and returns the data, keeping the session (and its id);
-    /// marks the session modified.
+    /// marks the session modified if there was data.
     pub fn take(&mut self) -> Option<T> {
-        self.modified = true;
+        self.modified |= self.data.is_some();
         self.data.take()
     }
 
@@ -165,10 +166,11 @@ impl<T> Session<T> {
     /// absolute lifetime), keeping its data. Call it right after a login or
     /// any change of privilege: a session id an attacker planted before the
     /// login (session fixation) is then worthless, and CSRF tokens of the
-    /// old id stop working.
+    /// old id stop working. On a new session that nothing is stored in,
+    /// it sends nothing (there is nothing to protect yet).
     pub fn regenerate(&mut self) {
         self.regenerate = true;
-        self.modified = true;
+        self.modified |= self.meta.is_some();
         self.pending_id = None;
     }
 
@@ -384,7 +386,8 @@ impl<T> Session<T> {
     /// with an older key, or [`Rolling`] says its idle deadline is due for a
     /// refresh; a new session is sealed if written to, or if
     /// `save_uninitialized` is on; a request whose cookie was ours but dead
-    /// (expired, idle, undecodable) gets a removal cookie. `Max-Age` is the
+    /// (expired, idle, revoked) gets a removal cookie, and so does a
+    /// destroyed session if the request carried a cookie of ours. `Max-Age` is the
     /// session's remaining absolute lifetime.
     ///
     /// # Errors
@@ -492,13 +495,19 @@ impl<T> Session<T> {
             None => {
                 if self.modified || (inner.save_uninitialized && !self.destroyed) {
                     Emit::SealNew
-                } else if self.destroyed || self.stale_cookie {
+                } else if (self.destroyed || self.stale_cookie) && self.had_cookie() {
                     Emit::Remove
                 } else {
                     Emit::Nothing
                 }
             }
         }
+    }
+
+    /// Whether the request carried any cookie of ours (a candidate or a
+    /// chunk), so that a removal cookie has something to remove.
+    fn had_cookie(&self) -> bool {
+        self.candidates_tried > 0 || self.chunks_present != 0
     }
 
     fn rolling_due(&self, meta: &SessionMeta) -> bool {
@@ -534,7 +543,13 @@ impl<T: DeserializeOwned> Session<T> {
     }
 
     fn record_error(&mut self, err: OpenError) {
-        if err.is_authenticated() {
+        // Only a cookie that is ours and definitely dead is removed. A
+        // payload of another type or a time in the future may come from a
+        // peer server running another version or with another clock.
+        if matches!(
+            err,
+            OpenError::Expired | OpenError::IdleTimeout | OpenError::Revoked
+        ) {
             self.stale_cookie = true;
         }
         let better = match &self.load_error {

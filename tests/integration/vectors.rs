@@ -46,9 +46,13 @@ fn vector_sealer(v: &Value) -> Sealer {
     let setting = |field: &str, default: u64| v.get(field).map_or(Some(default), Value::as_u64);
     let builder = Sealer::builder(Keyring::new(id, Key::from_bytes(key).unwrap()))
         .with_cookie_name(str_of(v, "cookie_name"))
-        .with_absolute_ttl(StdDuration::from_secs(setting("absolute_ttl", 86_400).unwrap()))
+        .with_absolute_ttl(StdDuration::from_secs(
+            setting("absolute_ttl", 86_400).unwrap(),
+        ))
         .with_clock_skew(StdDuration::from_secs(setting("clock_skew", 60).unwrap()))
-        .with_max_cookie_bytes(usize::try_from(setting("max_cookie_bytes", 4096).unwrap()).unwrap());
+        .with_max_cookie_bytes(
+            usize::try_from(setting("max_cookie_bytes", 4096).unwrap()).unwrap(),
+        );
     match setting("idle_timeout", 1800) {
         Some(idle) => builder.with_idle_timeout(StdDuration::from_secs(idle)),
         None => builder.without_idle_timeout(),
@@ -421,7 +425,11 @@ fn format_md_refusal_table_matches_the_json_file() {
         // "", id, input, now, outcome, ""
         assert_eq!(cells.len(), 6, "{row}");
         assert_eq!(cells[3], u64_of(&v, "now").to_string(), "vector {id}");
-        assert_eq!(cells[4], format!("`{}`", str_of(&v, "expect")), "vector {id}");
+        assert_eq!(
+            cells[4],
+            format!("`{}`", str_of(&v, "expect")),
+            "vector {id}"
+        );
         checked += 1;
     }
     assert!(checked >= 10);
