@@ -8,4 +8,6 @@
     missing_docs
 )]
 
+mod chunking;
 mod smoke;
+mod support;
