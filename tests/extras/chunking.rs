@@ -966,3 +966,50 @@ mod properties {
     }
 }
 
+#[test]
+#[ignore = "bug: a chunk set by a concurrent response is never removed by a later, shorter chunked write (only chunks the request carried are removed); the next request fails with ChunksMismatch and the session is lost"]
+fn concurrent_responses_do_not_strand_a_chunk() {
+    let (_, config) = config(|b| b.with_chunking(9));
+    let mut jar = Jar::default();
+    let mut session = jar.load::<Data>(&config);
+    session.insert(vec![1]);
+    jar.finish(session);
+    // Two requests leave with the same one-cookie header (two tabs).
+    let mut first = jar.load::<Data>(&config);
+    let mut second = jar.load::<Data>(&config);
+    first.insert(payload(7000, 1)); // three chunks
+    second.insert(payload(5000, 2)); // two chunks
+    let first = first.finish().unwrap();
+    let second = second.finish().unwrap();
+    assert_eq!(set_names(&first), names_for(3));
+    assert_eq!(set_names(&second), names_for(2));
+    // The second response arrives last: its cookies win, but the first
+    // response's NAME.2 stays behind.
+    jar.apply(&first);
+    jar.apply(&second);
+    assert_eq!(jar.names(), names_for(3));
+    let session = jar.load::<Data>(&config);
+    assert_eq!(session.load_error(), None);
+    assert_eq!(session.get(), Some(&payload(5000, 2)));
+}
+
+#[test]
+#[ignore = "bug: the configured chunk cap is not enforced when reading: with_chunking(2) assembles a session announced over up to 9 cookies"]
+fn more_chunks_than_configured_are_refused_when_reading() {
+    let (_, config) = config(|b| b.with_chunking(2));
+    let cookies = seal(&config, 5000, 3).unwrap();
+    assert_eq!(cookies.len(), 2);
+    let whole = joined(&cookies);
+    let third = whole.len() / 3;
+    let resplit = vec![
+        (NAME.to_owned(), format!("3.{}", &whole[..third])),
+        (format!("{NAME}.1"), whole[third..2 * third].to_owned()),
+        (format!("{NAME}.2"), whole[2 * third..].to_owned()),
+    ];
+    let session = load_pairs::<Data>(&config, &resplit);
+    assert!(
+        session.get().is_none(),
+        "three chunks opened under a cap of two"
+    );
+    assert_eq!(session.load_error(), Some(&OpenError::ChunksMismatch));
+}
