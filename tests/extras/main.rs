@@ -9,5 +9,6 @@
 )]
 
 mod chunking;
+mod revocation;
 mod smoke;
 mod support;
