@@ -9,6 +9,7 @@
 )]
 
 mod chunking;
+mod csrf;
 mod revocation;
 mod smoke;
 mod support;
