@@ -10,6 +10,7 @@
 
 mod chunking;
 mod csrf;
+mod flash;
 mod revocation;
 mod smoke;
 mod support;
