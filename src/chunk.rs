@@ -125,10 +125,14 @@ impl ChunkSlots {
     ///
     /// # Errors
     ///
-    /// [`OpenError::ChunksMismatch`] if `first` announces chunks that are
-    /// missing, duplicated, or followed by extra ones;
-    /// [`OpenError::Malformed`] for a malformed announcement.
-    pub(crate) fn assemble<'a>(&self, first: &'a str) -> Result<Cow<'a, str>, OpenError> {
+    /// [`OpenError::ChunksMismatch`] if `first` announces more chunks than
+    /// `max_chunks`, or chunks that are missing, duplicated, or followed by
+    /// extra ones; [`OpenError::Malformed`] for a malformed announcement.
+    pub(crate) fn assemble<'a>(
+        &self,
+        first: &'a str,
+        max_chunks: u8,
+    ) -> Result<Cow<'a, str>, OpenError> {
         if !first.contains('.') {
             return Ok(Cow::Borrowed(first));
         }
@@ -136,7 +140,10 @@ impl ChunkSlots {
             [digit @ b'2'..=b'9', b'.', ..] => (digit - b'0', first.get(2..).unwrap_or_default()),
             _ => return Err(OpenError::Malformed),
         };
-        let mut whole = String::with_capacity(head.len() * usize::from(count));
+        if count > max_chunks {
+            return Err(OpenError::ChunksMismatch);
+        }
+        let mut whole = String::new();
         whole.push_str(head);
         for index in 1..MAX_CHUNKS {
             let value = self
@@ -189,7 +196,11 @@ mod tests {
         for (n, v) in &parts[1..] {
             assert!(slots.offer("s", n, v, 4096));
         }
-        assert_eq!(slots.assemble(&parts[0].1).unwrap(), value);
+        assert_eq!(slots.assemble(&parts[0].1, 9).unwrap(), value);
+        assert_eq!(
+            slots.assemble(&parts[0].1, 2),
+            Err(OpenError::ChunksMismatch)
+        );
         assert_eq!(slots.present(), 0b110);
     }
 

@@ -188,7 +188,7 @@ impl SessionConfig {
         slots: Option<&ChunkSlots>,
     ) -> bool {
         for value in crate::header::cookie_values(header, self.cookie_name()) {
-            let go_on = match slots.map(|s| s.assemble(value)) {
+            let go_on = match slots.map(|s| s.assemble(value, self.inner.max_chunks)) {
                 None => session.try_candidate(value),
                 Some(Ok(whole)) => session.try_candidate(&whole),
                 Some(Err(err)) => session.note_failure(err),
@@ -361,6 +361,21 @@ impl SessionConfigBuilder {
     /// Browsers keep about 180 cookies per site, but many servers and
     /// proxies refuse request headers over 8 to 16 KiB in all: check yours
     /// before allowing more than 2 or 3 chunks.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate()))
+    ///     .with_chunking(3)
+    ///     .build()?;
+    /// let mut session = config.new_session::<Vec<u8>>();
+    /// session.insert(vec![7; 5000]);
+    /// let cookies = session.finish()?;
+    /// let names: Vec<&str> = cookies.set_cookie_headers().iter()
+    ///     .map(|c| c.split('=').next().unwrap_or_default()).collect();
+    /// assert_eq!(names, ["__Host-session", "__Host-session.1", "__Host-session.2"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// Default: off (one cookie).
     pub fn with_chunking(mut self, max_chunks: u8) -> Self {

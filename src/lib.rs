@@ -66,7 +66,9 @@
 //!   verifies; the open path never panics on any input.
 //!
 //! Non-guarantees (see SECURITY.md):
-//! - No server-side revocation: a copied cookie stays valid until it expires.
+//! - No server-side session store: a copied cookie stays valid until it
+//!   expires, unless stateless revocation (a not-before instant, or a
+//!   per-user check with [`Session::revoke_if`]) refuses it.
 //! - Replay: an old value of the same session opens until it expires.
 //! - The cookie's length reveals the payload's length.
 //! - Anyone holding a key can forge sessions.

@@ -12,8 +12,11 @@ use crate::key::KeyId;
 /// The random id of a session: 128 bits from the operating system's CSPRNG,
 /// drawn when a session is first sealed and again on regeneration.
 ///
-/// The id travels only inside the encrypted envelope, so it is as secret as
-/// the payload. Its `Debug` output is redacted; compare ids with
+/// The id travels inside the encrypted envelope, and CSRF tokens carry it
+/// masked ([`Session::csrf_token`](crate::Session::csrf_token)): the page a
+/// token is rendered into can recover it. It is not a credential (the
+/// sealed cookie is), so this is harmless; do not use the id as a secret of
+/// your own. Its `Debug` output is redacted; compare ids with
 /// [`SessionId::ct_eq`].
 ///
 /// ```

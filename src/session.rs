@@ -204,8 +204,9 @@ impl<T> Session<T> {
     /// keep a generation number (or a "logged out everywhere at" instant) in
     /// the user's own record, copy it into the session at login, and compare
     /// here on each request; bumping it logs that user out of every device.
-    /// Only a loaded session is checked; the closure is not called for a new
-    /// one.
+    /// Only a loaded session holding data is checked; the closure is not
+    /// called for a new session or one without data (there is no user to
+    /// check).
     ///
     /// ```
     /// use serde::{Deserialize, Serialize};
@@ -273,6 +274,12 @@ impl<T> Session<T> {
     /// anything that is not a token, [`CsrfError::Mismatch`] for a token of
     /// another session or of this one before [`regenerate`](Self::regenerate).
     pub fn verify_csrf(&self, token: &str) -> Result<(), CsrfError> {
+        if self.regenerate && self.pending_id.is_none() {
+            // Regenerated, and no token of the new id was made yet: every
+            // token the client can hold belongs to the old id.
+            crate::csrf::verify(&[0; crate::format::SESSION_ID_LEN], token)?;
+            return Err(CsrfError::Mismatch);
+        }
         let id = self.csrf_secret().ok_or(CsrfError::NoSession)?;
         crate::csrf::verify(id.as_bytes(), token)
     }
@@ -294,7 +301,23 @@ impl<T> Session<T> {
     }
 
     /// Stores a flash message for a following request (replacing any
-    /// pending one); marks the session modified.
+    /// pending one); marks the session modified. The message's type is the
+    /// application's; the reader must ask for the same type.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+    /// let mut session = config.new_session::<()>();
+    /// session.set_flash("Saved.")?;
+    /// let set_cookie = session.finish()?.into_set_cookie_headers().remove(0);
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    ///
+    /// let mut next = config.load::<(), _>(Some(cookie));
+    /// assert_eq!(next.take_flash::<String>()?.as_deref(), Some("Saved."));
+    /// assert_eq!(next.take_flash::<String>()?, None); // read once
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     ///
     /// # Errors
     ///
@@ -430,7 +453,7 @@ impl<T> Session<T> {
             (Emit::Nothing, _) => return Ok(ResponseCookies::default()),
             (Emit::Remove, _) => {
                 let mut out = vec![crate::cookie::render_removal(name, attrs)];
-                self.remove_chunks_from(1, &mut out);
+                self.remove_chunks_from(1, 0, &mut out);
                 return Ok(ResponseCookies { set_cookies: out });
             }
             (Emit::Reseal, Some(meta)) => {
@@ -459,16 +482,25 @@ impl<T> Session<T> {
         for (cookie, text) in &parts {
             out.push(crate::cookie::render(cookie, text, max_age, attrs));
         }
-        self.remove_chunks_from(parts.len(), &mut out);
+        if parts.len() > 1 {
+            // A chunked value announces its count, and extra chunks make it
+            // fail: remove every higher chunk, even one this request did not
+            // carry (another tab's response may have set it).
+            self.remove_chunks_from(parts.len(), inner.max_chunks, &mut out);
+        } else {
+            self.remove_chunks_from(1, 0, &mut out);
+        }
         Ok(ResponseCookies { set_cookies: out })
     }
 
     /// Adds removal cookies for every chunk cookie `NAME.i` with
-    /// `i >= first` that the request carried.
-    fn remove_chunks_from(&self, first: usize, out: &mut Vec<String>) {
+    /// `i >= first` that the request carried, and for every one below
+    /// `up_to` whether carried or not.
+    fn remove_chunks_from(&self, first: usize, up_to: u8, out: &mut Vec<String>) {
         let inner = self.config.inner();
         for index in 1..crate::chunk::MAX_CHUNKS {
-            if usize::from(index) >= first && self.chunks_present & (1 << index) != 0 {
+            let wanted = self.chunks_present & (1 << index) != 0 || index < up_to;
+            if usize::from(index) >= first && wanted {
                 let chunk = crate::chunk::chunk_name(inner.sealer.cookie_name(), index);
                 out.push(crate::cookie::render_removal(&chunk, &inner.attrs));
             }
