@@ -2,8 +2,8 @@
 //! option, and every rule `SessionConfigBuilder::build` enforces.
 
 use sealed_session::{
-    ConfigError, Rolling, SameSite, SessionConfig, SessionConfigBuilder, DEFAULT_COOKIE_NAME,
-    MAX_ATTRIBUTE_VALUE_BYTES, MAX_LIFETIME,
+    ConfigError, Key, KeyId, Keyring, Rolling, SameSite, SessionConfig, SessionConfigBuilder,
+    DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_BYTES, MAX_LIFETIME,
 };
 
 use crate::support::{attributes, builder, clock, only, pair, secs, Data};
@@ -332,20 +332,33 @@ fn cookie_names() {
         builder(&c).with_cookie_name("!#$%&'*+-.^_`|~09AZaz"),
         "token characters",
     );
-    // The name's length is bound as a u16 into every value.
+    // The name's length is bound as a u16 into every value: the core
+    // sealer takes names up to 65535 bytes when its limit allows.
     let long = "a".repeat(65_535);
-    expect_ok(
-        builder(&c)
-            .with_cookie_name(long.clone())
-            .with_max_cookie_bytes(100_000),
-        "65535 bytes",
+    let sealer = |name: String| {
+        sealed_session::Sealer::builder(Keyring::new(KeyId::new(1), Key::generate()))
+            .with_cookie_name(name)
+            .with_max_cookie_bytes(100_000)
+            .build()
+    };
+    assert!(sealer(long.clone()).is_ok(), "65535 bytes");
+    assert_eq!(
+        sealer(long.clone() + "a").err(),
+        Some(bad.clone()),
+        "65536 bytes"
+    );
+    // A session cookie is at most 4096 bytes, so such a name cannot fit one.
+    expect_err(
+        builder(&c).with_cookie_name(long),
+        &ConfigError::LimitTooSmall {
+            minimum: 65_535 + 122,
+        },
+        "65535 bytes in a session cookie",
     );
     expect_err(
-        builder(&c)
-            .with_cookie_name(long + "a")
-            .with_max_cookie_bytes(100_000),
-        &bad,
-        "65536 bytes",
+        builder(&c).with_max_cookie_bytes(4097),
+        &ConfigError::LimitTooLarge { maximum: 4096 },
+        "over what browsers keep",
     );
 }
 
@@ -501,26 +514,26 @@ fn size_limit_floor() {
     let c = clock();
     // The smallest limit is the name plus the longest possible empty value.
     expect_err(
-        builder(&c).with_max_cookie_bytes(136),
-        &ConfigError::LimitTooSmall { minimum: 137 },
+        builder(&c).with_max_cookie_bytes(135),
+        &ConfigError::LimitTooSmall { minimum: 136 },
         "default name",
     );
     expect_ok(
-        builder(&c).with_max_cookie_bytes(137),
+        builder(&c).with_max_cookie_bytes(136),
         "default name at minimum",
     );
     expect_err(
         builder(&c).with_cookie_name("sid").with_max_cookie_bytes(0),
-        &ConfigError::LimitTooSmall { minimum: 126 },
+        &ConfigError::LimitTooSmall { minimum: 125 },
         "sid",
     );
     // A configuration at its minimum still carries an empty session.
-    let config = builder(&c).with_max_cookie_bytes(137).build().unwrap();
+    let config = builder(&c).with_max_cookie_bytes(136).build().unwrap();
     let mut session = config.new_session::<()>();
     session.insert(());
     let header = only(&session.finish().unwrap()).to_owned();
     let (name, value) = pair(&header);
-    assert!(name.len() + value.len() <= 137);
+    assert!(name.len() + value.len() <= 136);
     let loaded = config.load::<(), _>(Some(format!("{name}={value}")));
     assert_eq!(loaded.get(), Some(&()));
 }
