@@ -55,13 +55,6 @@ pub(crate) fn verify(secret: &[u8; SESSION_ID_LEN], token: &str) -> Result<(), C
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::cast_possible_truncation
-)]
 mod tests {
     use super::*;
 

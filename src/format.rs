@@ -150,13 +150,6 @@ pub(crate) fn parse(bytes: &mut [u8]) -> Result<UntrustedEnvelope<'_>, OpenError
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::cast_possible_truncation
-)]
 mod tests {
     use super::*;
     use base64::Engine as _;

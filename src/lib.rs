@@ -75,7 +75,13 @@
 //!
 //! # Features
 //!
-//! No optional features yet: the core has no web framework in its dependencies.
+//! The core has no web framework in its dependency tree; every adapter is
+//! behind a cargo feature, off by default:
+//!
+//! | feature | purpose | unlocks |
+//! |---|---|---|
+//! | `http` | the `http` crate's `HeaderMap` in and out (hyper and friends) | [`integrations::http`] |
+//! | `axum` | a tower `Layer` and an axum extractor (implies `http`) | `integrations::axum` |
 //!
 //! # Minimum supported Rust version
 //!
@@ -84,6 +90,17 @@
 #![deny(missing_docs)]
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
+// Unit tests may unwrap and index: a failure there is a failing test.
+#![cfg_attr(
+    test,
+    allow(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing,
+        clippy::cast_possible_truncation
+    )
+)]
 
 mod chunk;
 mod clock;

@@ -719,13 +719,6 @@ fn seal_in_place(
 }
 
 #[cfg(test)]
-#[allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing,
-    clippy::cast_possible_truncation
-)]
 mod tests {
     //! Deterministic sealing for the test vectors: the only place a nonce is
     //! fixed. `SEALED_SESSION_WRITE_VECTORS=1 cargo test vectors` rewrites
