@@ -80,7 +80,7 @@
 //!
 //! | feature | purpose | unlocks |
 //! |---|---|---|
-//! | `http` | the `http` crate's `HeaderMap` in and out (hyper and friends) | [`integrations::http`] |
+//! | `http` | the `http` crate's `HeaderMap` in and out (hyper and friends) | `integrations::http` |
 //! | `axum` | a tower `Layer` and an axum extractor (implies `http`) | `integrations::axum` |
 //!
 //! # Minimum supported Rust version
