@@ -73,7 +73,14 @@
 //!
 //! # Features
 //!
-//! No optional features yet: the core has no web framework in its dependencies.
+//! None is on by default: the core has no web framework in its dependencies.
+//!
+//! - `http`: `integrations::http`, `load`/`apply` on the `http` crate's
+//!   `HeaderMap` (hyper and frameworks built on `http` 1).
+//! - `axum`: `integrations::axum`, a tower `SessionLayer` and the
+//!   `SessionHandle` extractor (implies `http`).
+//! - `actix-web`: `integrations::actix`, the `SessionMiddleware` and the
+//!   `SessionHandle` extractor for actix-web 4.
 //!
 //! # Minimum supported Rust version
 //!
