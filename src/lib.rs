@@ -82,6 +82,7 @@
 //! |---|---|---|
 //! | `http` | the `http` crate's `HeaderMap` in and out (hyper and friends) | `integrations::http` |
 //! | `axum` | a tower `Layer` and an axum extractor (implies `http`) | `integrations::axum` |
+//! | `actix-web` | a middleware and an extractor for actix-web 4 (its MSRV, 1.89 for actix-web 4.18, applies) | `integrations::actix` |
 //!
 //! # Minimum supported Rust version
 //!

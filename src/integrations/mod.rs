@@ -7,3 +7,6 @@ pub mod http;
 
 #[cfg(feature = "axum")]
 pub mod axum;
+
+#[cfg(feature = "actix-web")]
+pub mod actix;
