@@ -19,6 +19,16 @@ pub const CACHE_CONTROL: &str = "private, no-store";
 /// the response already has).
 pub const VARY: &str = "Cookie";
 
+/// Whether a `Vary` header value already covers `Cookie` (names it, in any
+/// case, or is `*`), so adapters append `Vary: Cookie` only when needed.
+#[cfg_attr(not(any(feature = "http", feature = "actix-web")), allow(dead_code))]
+pub(crate) fn vary_covers_cookie(value: &[u8]) -> bool {
+    value
+        .split(|&b| b == b',')
+        .map(|item| item.trim_ascii())
+        .any(|item| item == b"*" || item.eq_ignore_ascii_case(b"cookie"))
+}
+
 /// What the session layer seals: the application's data and a pending flash
 /// message (postcard bytes of the application's flash type).
 #[derive(Serialize)]
@@ -272,7 +282,9 @@ impl<T> Session<T> {
     /// [`CsrfError::NoSession`] if the session has no id yet (a new
     /// session that never rendered a token), [`CsrfError::Malformed`] for
     /// anything that is not a token, [`CsrfError::Mismatch`] for a token of
-    /// another session or of this one before [`regenerate`](Self::regenerate).
+    /// another session or of this one before [`regenerate`](Self::regenerate)
+    /// (right after `regenerate`, until a new token is rendered, every
+    /// well-formed token is a mismatch).
     pub fn verify_csrf(&self, token: &str) -> Result<(), CsrfError> {
         if self.regenerate && self.pending_id.is_none() {
             // Regenerated, and no token of the new id was made yet: every

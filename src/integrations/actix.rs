@@ -306,13 +306,9 @@ fn apply(cookies: &ResponseCookies, headers: &mut HeaderMap) -> Result<(), Inval
         CACHE_CONTROL,
         HeaderValue::from_static(crate::session::CACHE_CONTROL),
     );
-    let varies = headers.get_all(VARY).any(|v| {
-        v.to_str().is_ok_and(|text| {
-            text.split(',')
-                .map(str::trim)
-                .any(|item| item == "*" || item.eq_ignore_ascii_case("cookie"))
-        })
-    });
+    let varies = headers
+        .get_all(VARY)
+        .any(|v| crate::session::vary_covers_cookie(v.as_bytes()));
     if !varies {
         headers.append(VARY, HeaderValue::from_static(crate::session::VARY));
     }
