@@ -17,21 +17,49 @@ fn payload(len: usize, seed: u8) -> Data {
         .collect()
 }
 
-/// Seals a new session holding `payload(len, seed)`.
-fn seal(config: &SessionConfig, len: usize, seed: u8) -> Result<Vec<(String, String)>, SealError> {
+/// Seals a new session holding `payload(len, seed)` with `config`, built
+/// `with_chunking(cap)`. A new session carried no chunk, so the response
+/// removes exactly the chunk names a chunked write always clears: those
+/// from its own count up to the cap (none for a single cookie).
+fn seal(
+    config: &SessionConfig,
+    cap: u8,
+    len: usize,
+    seed: u8,
+) -> Result<Vec<(String, String)>, SealError> {
     let mut session = config.new_session::<Data>();
     session.insert(payload(len, seed));
     let response = session.finish()?;
-    assert!(
-        removed(&response).is_empty(),
-        "a new session removes nothing"
+    let cookies = stored(&response);
+    assert_eq!(
+        removed(&response),
+        cleared_above(cookies.len(), cap),
+        "a new session of {} cookies under a cap of {cap}",
+        cookies.len()
     );
-    Ok(stored(&response))
+    Ok(cookies)
+}
+
+/// The chunk cookie names `NAME.i` for `i` in `range`.
+fn chunk_names(range: std::ops::Range<usize>) -> Vec<String> {
+    range.map(|i| format!("{NAME}.{i}")).collect()
+}
+
+/// What a write of `n` cookies under `with_chunking(cap)` removes whether
+/// or not the request carried it: `NAME.n` to `NAME.{cap-1}` for a chunked
+/// write (a chunk left by another response would break the count), nothing
+/// for a single cookie.
+fn cleared_above(n: usize, cap: u8) -> Vec<String> {
+    if n < 2 {
+        Vec::new()
+    } else {
+        chunk_names(n..usize::from(cap))
+    }
 }
 
 /// The largest payload length sealed into at most `chunks` cookies.
-fn largest_len(config: &SessionConfig, chunks: usize) -> usize {
-    let fits = |len: usize| seal(config, len, 0).is_ok_and(|c| c.len() <= chunks);
+fn largest_len(config: &SessionConfig, cap: u8, chunks: usize) -> usize {
+    let fits = |len: usize| seal(config, cap, len, 0).is_ok_and(|c| c.len() <= chunks);
     assert!(fits(0));
     let (mut lo, mut hi) = (0usize, 64 * 1024);
     assert!(!fits(hi));
@@ -89,7 +117,7 @@ fn names_for(n: usize) -> Vec<String> {
 fn four_chunks() -> (SessionConfig, Vec<(String, String)>, Data) {
     let (_, config) = config(|b| b.with_chunking(9));
     let len = 3 * PIECE * 3 / 4; // a little over three chunks of value text
-    let cookies = seal(&config, len, 1).unwrap();
+    let cookies = seal(&config, 9, len, 1).unwrap();
     assert_eq!(cookies.len(), 4);
     (config, cookies, payload(len, 1))
 }
@@ -105,10 +133,10 @@ fn round_trip_at_every_chunk_count() {
     let (_, config) = config(|b| b.with_chunking(9));
     let mut previous = 0;
     for n in 1..=9 {
-        let largest = largest_len(&config, n);
+        let largest = largest_len(&config, 9, n);
         assert!(largest > previous, "{n} chunks carry more than {}", n - 1);
         for len in [previous + 1, (previous + largest) / 2, largest] {
-            let cookies = seal(&config, len, u8::try_from(n).unwrap()).unwrap();
+            let cookies = seal(&config, 9, len, u8::try_from(n).unwrap()).unwrap();
             let names: Vec<String> = cookies.iter().map(|(n, _)| n.clone()).collect();
             assert_eq!(names, names_for(n), "len {len}");
             if n == 1 {
@@ -135,8 +163,11 @@ fn a_chunked_session_lives_across_requests_in_a_jar() {
     let mut jar = Jar::default();
     let mut session = jar.load::<Data>(&config);
     session.insert(payload(9000, 3));
-    jar.finish(session);
+    let response = jar.finish(session);
+    // Three chunks under a cap of four: the one unused name is cleared.
+    assert_eq!(removed(&response), [format!("{NAME}.3")]);
     assert_eq!(jar.names(), names_for(3));
+    let removal = crate::support::parse_set_cookie(&config.removal_cookie());
     for step in 0..5u8 {
         clock.advance(std::time::Duration::from_secs(60));
         let mut session = jar.load::<Data>(&config);
@@ -146,15 +177,21 @@ fn a_chunked_session_lives_across_requests_in_a_jar() {
         let expected = data.clone();
         let response = jar.finish(session);
         assert_eq!(set_names(&response), names_for(3));
-        assert!(removed(&response).is_empty());
-        // Every chunk carries the same, shrinking, Max-Age.
+        assert_eq!(removed(&response), [format!("{NAME}.3")], "step {step}");
+        // Every chunk carries the same, shrinking, Max-Age; the removal
+        // carries the removal attributes.
         let max_age = format!(" Max-Age={};", 86_400 - 60 * (u32::from(step) + 1));
         for cookie in parse_response(&response) {
-            assert!(
-                cookie.attributes.starts_with(&max_age),
-                "{}",
-                cookie.attributes
-            );
+            if cookie.removal {
+                assert_eq!(cookie.attributes, removal.attributes, "{}", cookie.name);
+                assert!(cookie.value.is_empty());
+            } else {
+                assert!(
+                    cookie.attributes.starts_with(&max_age),
+                    "{}",
+                    cookie.attributes
+                );
+            }
         }
         assert_eq!(jar.load::<Data>(&config).get(), Some(&expected));
     }
@@ -163,14 +200,19 @@ fn a_chunked_session_lives_across_requests_in_a_jar() {
 #[test]
 fn every_cookie_fits_the_limit_and_shares_attributes() {
     let (_, config) = config(|b| b.with_chunking(9));
-    let largest = largest_len(&config, 9);
+    let largest = largest_len(&config, 9, 9);
+    let removal = crate::support::parse_set_cookie(&config.removal_cookie());
     for len in (0..=largest).step_by(613).chain([largest]) {
         let mut session = config.new_session::<Data>();
         session.insert(payload(len, 2));
-        let cookies = parse_response(&session.finish().unwrap());
-        let n = cookies.len();
-        for (i, cookie) in cookies.iter().enumerate() {
-            assert!(!cookie.removal);
+        let response = session.finish().unwrap();
+        let n = set_names(&response).len();
+        // The sets come first, then the removals of the unused chunk names.
+        assert_eq!(removed(&response), cleared_above(n, 9), "len {len}");
+        let cookies = parse_response(&response);
+        assert_eq!(cookies.len(), if n == 1 { 1 } else { 9 }, "len {len}");
+        for (i, cookie) in cookies.iter().take(n).enumerate() {
+            assert!(!cookie.removal, "len {len}, cookie {i}");
             assert!(
                 cookie.name.len() + cookie.value.len() <= LIMIT,
                 "len {len}: {} is {} bytes",
@@ -189,6 +231,10 @@ fn every_cookie_fits_the_limit_and_shares_attributes() {
                 assert!(!cookie.value.is_empty(), "len {len}: empty last chunk");
             }
         }
+        for cookie in &cookies[n..] {
+            assert!(cookie.removal, "len {len}: {}", cookie.name);
+            assert_eq!(cookie.attributes, removal.attributes, "len {len}");
+        }
     }
 }
 
@@ -196,9 +242,9 @@ fn every_cookie_fits_the_limit_and_shares_attributes() {
 fn each_chunk_boundary_is_exact() {
     let (_, config) = config(|b| b.with_chunking(9));
     for n in 1..=8 {
-        let largest = largest_len(&config, n);
-        let at = seal(&config, largest, 0).unwrap();
-        let over = seal(&config, largest + 1, 0).unwrap();
+        let largest = largest_len(&config, 9, n);
+        let at = seal(&config, 9, largest, 0).unwrap();
+        let over = seal(&config, 9, largest + 1, 0).unwrap();
         assert_eq!(at.len(), n, "largest payload for {n} chunks");
         assert_eq!(over.len(), n + 1, "one byte more than the largest for {n}");
         let room = if n == 1 {
@@ -220,15 +266,15 @@ fn each_chunk_boundary_is_exact() {
 fn above_the_cap_is_too_large_with_the_chunked_capacity() {
     for k in 1..=9u8 {
         let (_, config) = config(|b| b.with_chunking(k));
-        let largest = largest_len(&config, usize::from(k));
-        assert_eq!(seal(&config, largest, 0).unwrap().len(), usize::from(k));
+        let largest = largest_len(&config, k, usize::from(k));
+        assert_eq!(seal(&config, k, largest, 0).unwrap().len(), usize::from(k));
         let capacity = if k == 1 {
             LIMIT
         } else {
             NAME.len() + usize::from(k) * PIECE
         };
         for len in [largest + 1, largest + 2, largest + 1000, 1 << 20] {
-            match seal(&config, len, 0) {
+            match seal(&config, k, len, 0) {
                 Err(SealError::TooLarge { actual, limit }) => {
                     assert_eq!(limit, capacity, "chunking({k})");
                     assert_eq!(actual, sealed_size(len), "chunking({k}), len {len}");
@@ -254,8 +300,8 @@ fn too_large_with_a_small_cookie_limit() {
             limit: NAME.len() + 3 * (512 - NAME.len() - 2),
         })
     );
-    let largest = largest_len(&config, 3);
-    let cookies = seal(&config, largest, 0).unwrap();
+    let largest = largest_len(&config, 3, 3);
+    let cookies = seal(&config, 3, largest, 0).unwrap();
     assert_eq!(cookies.len(), 3);
     for (name, value) in &cookies {
         assert!(name.len() + value.len() <= 512);
@@ -273,8 +319,8 @@ fn capacity_in_payload_bytes() {
     let mut found = Vec::new();
     for k in [2u8, 3, 4, 9] {
         let (_, config) = config(|b| b.with_chunking(k));
-        let largest = largest_len(&config, usize::from(k));
-        assert!(seal(&config, largest + 1, 0).is_err());
+        let largest = largest_len(&config, k, usize::from(k));
+        assert!(seal(&config, k, largest + 1, 0).is_err());
         found.push((k, largest));
     }
     assert_eq!(found, [(2, 6040), (3, 9100), (4, 12160), (9, 27459)]);
@@ -336,7 +382,7 @@ fn dropping_the_first_cookie_leaves_orphans_that_a_new_session_removes() {
 #[test]
 fn duplicating_any_chunk_is_refused() {
     let (config, cookies, data) = four_chunks();
-    let other = seal(&config, data.len(), 9).unwrap();
+    let other = seal(&config, 9, data.len(), 9).unwrap();
     for dup in 1..cookies.len() {
         // The same value twice, next to each other and at the end.
         let mut next_to = cookies.clone();
@@ -378,7 +424,7 @@ fn a_repeated_first_cookie_is_only_another_candidate() {
     let session = load_pairs::<Data>(&config, &twice);
     assert_eq!(session.get(), Some(&data));
     // Another session's first cookie in front: tried, refused, then ours opens.
-    let other = seal(&config, data.len(), 9).unwrap();
+    let other = seal(&config, 9, data.len(), 9).unwrap();
     let mut front = cookies.clone();
     front.insert(0, other[0].clone());
     let session = load_pairs::<Data>(&config, &front);
@@ -446,7 +492,7 @@ fn reordered_chunks_are_refused() {
 #[test]
 fn chunks_from_another_session_are_refused() {
     let (config, cookies, data) = four_chunks();
-    let other = seal(&config, data.len(), 1).unwrap(); // same payload, new id and nonce
+    let other = seal(&config, 9, data.len(), 1).unwrap(); // same payload, new id and nonce
     assert_eq!(load_pairs::<Data>(&config, &other).get(), Some(&data));
     for at in 0..cookies.len() {
         let mut mixed = cookies.clone();
@@ -552,7 +598,7 @@ fn a_flipped_character_in_any_chunk_is_refused() {
 #[test]
 fn every_character_flip_of_a_small_chunked_session_is_refused() {
     let (_, config) = config(|b| b.with_chunking(5).with_max_cookie_bytes(160));
-    let cookies = seal(&config, 300, 4).unwrap();
+    let cookies = seal(&config, 5, 300, 4).unwrap();
     assert_eq!(cookies.len(), 4, "{cookies:?}");
     assert_eq!(
         load_pairs::<Data>(&config, &cookies).get(),
@@ -633,11 +679,14 @@ fn shrinking_removes_exactly_the_stale_chunks() {
         session.insert(payload(to_len, 6));
         let response = jar.finish(session);
         assert_eq!(set_names(&response), names_for(to_chunks), "to {to_chunks}");
-        assert_eq!(
-            removed(&response),
-            names_for(3)[to_chunks..],
-            "to {to_chunks}"
-        );
+        // A single cookie removes the chunks the request carried; a chunked
+        // write removes every chunk name from its count up to the cap.
+        let expected = match to_chunks {
+            1 => names_for(3)[1..].to_vec(),
+            2 => chunk_names(2..9),
+            _ => chunk_names(3..9),
+        };
+        assert_eq!(removed(&response), expected, "to {to_chunks}");
         assert_eq!(jar.names(), names_for(to_chunks));
         let session = jar.load::<Data>(&config);
         assert_eq!(session.get(), Some(&payload(to_len, 6)), "to {to_chunks}");
@@ -645,17 +694,27 @@ fn shrinking_removes_exactly_the_stale_chunks() {
 }
 
 #[test]
-fn growing_removes_nothing_and_an_unchanged_session_sends_nothing() {
+fn growing_clears_only_the_names_above_and_an_unchanged_session_sends_nothing() {
     let (_, config) = config(|b| b.with_chunking(9));
     let mut jar = Jar::default();
     let mut session = jar.load::<Data>(&config);
     session.insert(vec![1; 10]);
-    jar.finish(session);
+    let response = jar.finish(session);
+    assert!(removed(&response).is_empty(), "a single new cookie");
     let mut session = jar.load::<Data>(&config);
     session.insert(payload(15_000, 7));
     let response = jar.finish(session);
     assert_eq!(set_names(&response), names_for(5));
-    assert!(removed(&response).is_empty());
+    assert_eq!(
+        removed(&response),
+        [
+            format!("{NAME}.5"),
+            format!("{NAME}.6"),
+            format!("{NAME}.7"),
+            format!("{NAME}.8")
+        ]
+    );
+    assert_eq!(jar.names(), names_for(5));
     let session = jar.load::<Data>(&config);
     assert_eq!(session.get(), Some(&payload(15_000, 7)));
     assert!(session.finish().unwrap().is_empty());
@@ -679,7 +738,7 @@ fn destroy_removes_the_cookie_and_every_chunk_sent() {
     }
     assert!(jar.names().is_empty());
     // A request that carried only some chunks: those are removed as well.
-    let cookies = seal(&config, 7000, 8).unwrap();
+    let cookies = seal(&config, 9, 7000, 8).unwrap();
     let mut session = load_pairs::<Data>(&config, &cookies[1..]);
     session.destroy();
     assert_eq!(removed(&session.finish().unwrap()), names_for(3));
@@ -730,7 +789,7 @@ fn chunking_off_ignores_chunk_cookies() {
         "chunk cookies are not ours when off"
     );
     // A chunked session means nothing to a configuration without chunking.
-    let big = seal(&chunked, 9000, 0).unwrap();
+    let big = seal(&chunked, 9, 9000, 0).unwrap();
     assert_eq!(big.len(), 3);
     let session = load_pairs::<Data>(&plain, &big);
     assert_refused(
@@ -747,7 +806,7 @@ fn chunking_off_ignores_chunk_cookies() {
 #[test]
 fn a_leftover_chunk_beside_a_plain_value_is_ignored_then_removed() {
     let (_, config) = config(|b| b.with_chunking(9));
-    let mut cookies = seal(&config, 100, 3).unwrap();
+    let mut cookies = seal(&config, 9, 100, 3).unwrap();
     assert_eq!(cookies.len(), 1);
     cookies.push((format!("{NAME}.1"), "stale".to_owned()));
     let session = load_pairs::<Data>(&config, &cookies);
@@ -827,7 +886,7 @@ fn hostile_chunk_names_are_not_chunks() {
     session.destroy();
     assert_eq!(removed(&session.finish().unwrap()), names_for(4));
     // The same names beside a plain value change nothing either.
-    let mut plain = seal(&config, 10, 0).unwrap();
+    let mut plain = seal(&config, 9, 10, 0).unwrap();
     for suffix in hostile {
         plain.push((format!("{NAME}.{suffix}"), "x".to_owned()));
     }
@@ -926,8 +985,8 @@ mod properties {
             order in any::<u64>(),
         ) {
             let (_, config) = config(|b| b.with_chunking(8).with_max_cookie_bytes(160));
-            let a = seal(&config, 300, 1).unwrap();
-            let b = seal(&config, 300, 2).unwrap();
+            let a = seal(&config, 8, 300, 1).unwrap();
+            let b = seal(&config, 8, 300, 2).unwrap();
             prop_assert_eq!(a.len(), 4);
             prop_assert_eq!(b.len(), 4);
             let mut pairs = Vec::new();
@@ -967,7 +1026,6 @@ mod properties {
 }
 
 #[test]
-#[ignore = "bug: a chunk set by a concurrent response is never removed by a later, shorter chunked write (only chunks the request carried are removed); the next request fails with ChunksMismatch and the session is lost"]
 fn concurrent_responses_do_not_strand_a_chunk() {
     let (_, config) = config(|b| b.with_chunking(9));
     let mut jar = Jar::default();
@@ -983,21 +1041,148 @@ fn concurrent_responses_do_not_strand_a_chunk() {
     let second = second.finish().unwrap();
     assert_eq!(set_names(&first), names_for(3));
     assert_eq!(set_names(&second), names_for(2));
-    // The second response arrives last: its cookies win, but the first
-    // response's NAME.2 stays behind.
+    // Neither request carried a chunk; each response still clears every
+    // chunk name above its own count, up to the cap.
+    assert_eq!(removed(&first), chunk_names(3..9));
+    assert_eq!(removed(&second), chunk_names(2..9));
+    // The second response arrives last: its cookies win, and it removes
+    // the first response's NAME.2.
     jar.apply(&first);
     jar.apply(&second);
-    assert_eq!(jar.names(), names_for(3));
+    assert_eq!(jar.names(), names_for(2));
     let session = jar.load::<Data>(&config);
     assert_eq!(session.load_error(), None);
     assert_eq!(session.get(), Some(&payload(5000, 2)));
 }
 
 #[test]
-#[ignore = "bug: the configured chunk cap is not enforced when reading: with_chunking(2) assembles a session announced over up to 9 cookies"]
+fn the_two_tabs_race_leaves_the_last_response_whole_at_every_cap() {
+    for cap in 3..=9u8 {
+        for longer_last in [false, true] {
+            let context = format!("cap {cap}, longer last: {longer_last}");
+            let (_, config) = config(|b| b.with_chunking(cap));
+            let mut jar = Jar::default();
+            let mut session = jar.load::<Data>(&config);
+            session.insert(vec![1]);
+            jar.finish(session);
+            let mut long = jar.load::<Data>(&config);
+            let mut short = jar.load::<Data>(&config);
+            long.insert(payload(7000, 1));
+            short.insert(payload(5000, 2));
+            let long = long.finish().unwrap();
+            let short = short.finish().unwrap();
+            assert_eq!(set_names(&long), names_for(3), "{context}");
+            assert_eq!(set_names(&short), names_for(2), "{context}");
+            assert_eq!(removed(&long), cleared_above(3, cap), "{context}");
+            assert_eq!(removed(&short), cleared_above(2, cap), "{context}");
+            let (chunks, data) = if longer_last {
+                jar.apply(&short);
+                jar.apply(&long);
+                (3, payload(7000, 1))
+            } else {
+                jar.apply(&long);
+                jar.apply(&short);
+                (2, payload(5000, 2))
+            };
+            assert_eq!(jar.names(), names_for(chunks), "{context}");
+            let session = jar.load::<Data>(&config);
+            assert_eq!(session.load_error(), None, "{context}");
+            assert_eq!(session.get(), Some(&data), "{context}");
+        }
+    }
+}
+
+#[test]
+fn a_single_cookie_write_that_lands_last_leaves_harmless_chunks_then_clears_them() {
+    let (_, config) = config(|b| b.with_chunking(9));
+    let mut jar = Jar::default();
+    let mut session = jar.load::<Data>(&config);
+    session.insert(vec![1]);
+    jar.finish(session);
+    let mut long = jar.load::<Data>(&config);
+    let mut small = jar.load::<Data>(&config);
+    long.insert(payload(7000, 1));
+    small.insert(vec![2; 10]);
+    let long = long.finish().unwrap();
+    let small = small.finish().unwrap();
+    // The single-cookie write removes only what its request carried:
+    // nothing.
+    assert_eq!(set_names(&small), [NAME]);
+    assert!(removed(&small).is_empty());
+    jar.apply(&long);
+    jar.apply(&small);
+    assert_eq!(jar.names(), names_for(3));
+    // A plain value ignores the chunks beside it.
+    let session = jar.load::<Data>(&config);
+    assert_eq!(session.load_error(), None);
+    assert_eq!(session.get(), Some(&vec![2; 10]));
+    assert!(session.finish().unwrap().is_empty(), "a read sends nothing");
+    // The next write carries them, so it removes them.
+    let mut session = jar.load::<Data>(&config);
+    session.insert(vec![3; 10]);
+    let response = jar.finish(session);
+    assert_eq!(set_names(&response), [NAME]);
+    assert_eq!(removed(&response), names_for(3)[1..]);
+    assert_eq!(jar.names(), [NAME]);
+    assert_eq!(jar.load::<Data>(&config).get(), Some(&vec![3; 10]));
+}
+
+#[test]
+fn a_single_cookie_write_removes_only_the_chunks_the_request_carried() {
+    for cap in [2u8, 4, 9] {
+        let (_, config) = config(|b| b.with_chunking(cap));
+        let plain = seal(&config, cap, 10, 1).unwrap();
+        assert_eq!(plain.len(), 1);
+        // Nothing carried: nothing removed, though chunking is on.
+        let mut session = load_pairs::<Data>(&config, &plain);
+        session.insert(vec![2; 10]);
+        let response = session.finish().unwrap();
+        assert_eq!(set_names(&response), [NAME], "cap {cap}");
+        assert!(removed(&response).is_empty(), "cap {cap}");
+        // Stray chunks beside the plain value (sent in any order, some above
+        // the cap): exactly those are removed, in index order.
+        for carried in [
+            vec![1usize],
+            vec![2],
+            vec![5, 1],
+            vec![8],
+            vec![7, 4, 3],
+            (1..9).rev().collect(),
+        ] {
+            let mut pairs = plain.clone();
+            for index in &carried {
+                pairs.push((format!("{NAME}.{index}"), "stray".to_owned()));
+            }
+            let mut session = load_pairs::<Data>(&config, &pairs);
+            assert_eq!(session.get(), Some(&payload(10, 1)), "cap {cap}");
+            session.insert(vec![2; 10]);
+            let response = session.finish().unwrap();
+            assert_eq!(set_names(&response), [NAME], "cap {cap}, {carried:?}");
+            let mut sorted = carried.clone();
+            sorted.sort_unstable();
+            let expected: Vec<String> = sorted.iter().map(|i| format!("{NAME}.{i}")).collect();
+            assert_eq!(removed(&response), expected, "cap {cap}, {carried:?}");
+        }
+    }
+    // A chunked write, by contrast, clears every name from its count up to
+    // the cap, and a carried chunk above the cap as well.
+    let (_, config) = config(|b| b.with_chunking(3));
+    let mut pairs = seal(&config, 3, 10, 1).unwrap();
+    pairs.push((format!("{NAME}.5"), "stray".to_owned()));
+    let mut session = load_pairs::<Data>(&config, &pairs);
+    session.insert(payload(5000, 2));
+    let response = session.finish().unwrap();
+    assert_eq!(set_names(&response), names_for(2));
+    assert_eq!(
+        removed(&response),
+        [format!("{NAME}.2"), format!("{NAME}.5")]
+    );
+}
+
+#[test]
 fn more_chunks_than_configured_are_refused_when_reading() {
     let (_, config) = config(|b| b.with_chunking(2));
-    let cookies = seal(&config, 5000, 3).unwrap();
+    let cookies = seal(&config, 2, 5000, 3).unwrap();
     assert_eq!(cookies.len(), 2);
     let whole = joined(&cookies);
     let third = whole.len() / 3;
@@ -1012,4 +1197,53 @@ fn more_chunks_than_configured_are_refused_when_reading() {
         "three chunks opened under a cap of two"
     );
     assert_eq!(session.load_error(), Some(&OpenError::ChunksMismatch));
+}
+
+#[test]
+fn a_count_above_the_cap_is_refused_at_every_cap() {
+    let keyring = ring();
+    let (_, wide) = config_from(keyring.clone(), |b| b.with_chunking(9));
+    let nine = seal(&wide, 9, largest_len(&wide, 9, 9), 9).unwrap();
+    assert_eq!(nine.len(), 9);
+    for cap in 2..=8u8 {
+        let (_, narrow) = config_from(keyring.clone(), |b| b.with_chunking(cap));
+        let chunks = usize::from(cap);
+        let largest = largest_len(&wide, 9, chunks);
+        // Exactly the cap: opens.
+        let at = seal(&wide, 9, largest, cap).unwrap();
+        assert_eq!(at.len(), chunks);
+        let session = load_pairs::<Data>(&narrow, &at);
+        assert_eq!(session.load_error(), None, "cap {cap}");
+        assert_eq!(session.get(), Some(&payload(largest, cap)), "cap {cap}");
+        // One more: every chunk is there and authentic, and the same keys
+        // open it under a wider cap, but this configuration refuses it.
+        let over = seal(&wide, 9, largest + 1, cap).unwrap();
+        assert_eq!(over.len(), chunks + 1);
+        assert_eq!(
+            load_pairs::<Data>(&wide, &over).get(),
+            Some(&payload(largest + 1, cap)),
+            "control, cap {cap}"
+        );
+        let session = load_pairs::<Data>(&narrow, &over);
+        assert_refused(
+            &session,
+            &OpenError::ChunksMismatch,
+            &format!("{} chunks under a cap of {cap}", chunks + 1),
+        );
+        // Not a dead cookie of ours: nothing is removed...
+        assert!(session.finish().unwrap().is_empty(), "cap {cap}");
+        // ...until something is written; a single cookie then removes the
+        // chunks carried, the one above the cap included.
+        let mut session = load_pairs::<Data>(&narrow, &over);
+        session.insert(vec![1]);
+        let response = session.finish().unwrap();
+        assert_eq!(set_names(&response), [NAME], "cap {cap}");
+        assert_eq!(removed(&response), names_for(chunks + 1)[1..], "cap {cap}");
+        // Nine announced with all nine present.
+        assert_refused(
+            &load_pairs::<Data>(&narrow, &nine),
+            &OpenError::ChunksMismatch,
+            &format!("nine chunks under a cap of {cap}"),
+        );
+    }
 }

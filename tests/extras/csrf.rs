@@ -174,8 +174,11 @@ fn regenerate_invalidates_old_tokens() {
     let old_same_request = session.csrf_token().unwrap();
     assert_eq!(session.verify_csrf(&old), Ok(()));
     session.regenerate();
-    assert_ne!(session.verify_csrf(&old), Ok(()));
-    assert_ne!(session.verify_csrf(&old_same_request), Ok(()));
+    assert_eq!(session.verify_csrf(&old), Err(CsrfError::Mismatch));
+    assert_eq!(
+        session.verify_csrf(&old_same_request),
+        Err(CsrfError::Mismatch)
+    );
     let new = session.csrf_token().unwrap();
     assert_eq!(session.verify_csrf(&new), Ok(()));
     assert_eq!(session.verify_csrf(&old), Err(CsrfError::Mismatch));
@@ -197,6 +200,73 @@ fn regenerate_invalidates_old_tokens() {
         session.verify_csrf(&old_same_request),
         Err(CsrfError::Mismatch)
     );
+}
+
+#[test]
+fn right_after_regenerate_a_well_formed_token_is_a_mismatch() {
+    let (_, config) = config(|b| b);
+    let (jar, old) = logged_in(&config);
+    let mut session = jar.load::<u32>(&config);
+    let same_request = session.csrf_token().unwrap();
+    assert_eq!(session.verify_csrf(&same_request), Ok(()));
+    session.regenerate();
+    // The session exists, so not NoSession: every token the client can
+    // hold belongs to the old id.
+    assert_eq!(session.verify_csrf(&old), Err(CsrfError::Mismatch));
+    assert_eq!(session.verify_csrf(&same_request), Err(CsrfError::Mismatch));
+    // A token bound to the all-zero secret is no key either.
+    let mut zero_secret = [0x5a; 32];
+    zero_secret[7] = 0x11;
+    zero_secret[16 + 7] = 0x11;
+    let zero_secret = encode(&zero_secret);
+    assert_eq!(unmask(&zero_secret), [0; 16]);
+    assert_eq!(session.verify_csrf(&zero_secret), Err(CsrfError::Mismatch));
+    assert_eq!(
+        session.verify_csrf(&encode(&[0; 32])),
+        Err(CsrfError::Mismatch)
+    );
+    // Anything that is not a token is still malformed.
+    let extended = format!("{old}A");
+    for bad in ["", "x", &old[..CSRF_TOKEN_LEN - 1], extended.as_str()] {
+        assert_eq!(
+            session.verify_csrf(bad),
+            Err(CsrfError::Malformed),
+            "{bad:?}"
+        );
+    }
+    // Once a token of the new id is rendered, it verifies and the old ones
+    // stay mismatches.
+    let new = session.csrf_token().unwrap();
+    assert_eq!(session.verify_csrf(&new), Ok(()));
+    assert_eq!(session.verify_csrf(&old), Err(CsrfError::Mismatch));
+    assert_eq!(session.verify_csrf(&zero_secret), Err(CsrfError::Mismatch));
+    // A second regenerate drops that id too, before it was ever saved.
+    session.regenerate();
+    assert_eq!(session.verify_csrf(&new), Err(CsrfError::Mismatch));
+    assert_eq!(session.verify_csrf("x"), Err(CsrfError::Malformed));
+    let newer = session.csrf_token().unwrap();
+    assert_eq!(session.verify_csrf(&newer), Ok(()));
+    let mut jar = jar;
+    jar.finish(session);
+    let session = jar.load::<u32>(&config);
+    assert_eq!(session.get(), Some(&1), "data kept");
+    assert_eq!(session.verify_csrf(&newer), Ok(()));
+    for token in [&old, &same_request, &new] {
+        assert_eq!(session.verify_csrf(token), Err(CsrfError::Mismatch));
+    }
+}
+
+#[test]
+fn regenerate_on_a_new_session_before_any_token_is_a_mismatch() {
+    let (_, config) = config(|b| b);
+    let (_, foreign) = logged_in(&config);
+    let mut session = config.new_session::<u32>();
+    assert_eq!(session.verify_csrf(&foreign), Err(CsrfError::NoSession));
+    session.regenerate();
+    assert_eq!(session.verify_csrf(&foreign), Err(CsrfError::Mismatch));
+    assert_eq!(session.verify_csrf("x"), Err(CsrfError::Malformed));
+    // Nothing stored: the regenerate alone sends nothing.
+    assert!(session.finish().unwrap().is_empty());
 }
 
 #[test]

@@ -58,7 +58,7 @@ fn smoke_csrf_flash() {
     let mut s = config.load::<u32, _>(Some(h2.as_str()));
     assert_eq!(s.take_flash::<String>().unwrap(), None);
     s.regenerate();
-    assert_eq!(s.verify_csrf(&t), Err(CsrfError::NoSession));
+    assert_eq!(s.verify_csrf(&t), Err(CsrfError::Mismatch));
     let t2 = s.csrf_token().unwrap();
     assert_eq!(s.verify_csrf(&t2), Ok(()));
     assert_eq!(s.verify_csrf(&t), Err(CsrfError::Mismatch));
