@@ -177,7 +177,7 @@ fn render_home(session: &Session<DemoData>, flash: Option<&str>, csrf: &str) -> 
          <style>body{font:16px system-ui;max-width:42em;margin:2em auto;padding:0 1em}\
          .flash{background:#e7f6e7;border:1px solid #8c8;padding:.5em 1em}\
          table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:.25em .5em;text-align:left}\
-         form{display:inline}</style><h1>sealed-session demo</h1>",
+         form{display:inline}.row{margin:1em 0}</style><h1>sealed-session demo</h1>",
     );
     if let Some(message) = flash {
         html.push_str(&format!("<p class=flash id=flash>{}</p>", escape(message)));
@@ -193,8 +193,8 @@ fn render_home(session: &Session<DemoData>, flash: Option<&str>, csrf: &str) -> 
             let d = data.map_or((0, &[][..]), |d| (d.count, d.cart.as_slice()));
             html.push_str(&format!(
                 "<p id=status>Logged in as <b id=user>{}</b>.</p>\
-                 <p>Counter: <b id=count>{}</b> \
-                 <form method=post action=/count>{hidden}<button id=increment>+1</button></form></p>",
+                 <div class=row>Counter: <b id=count>{}</b> \
+                 <form method=post action=/count>{hidden}<button id=increment>+1</button></form></div>",
                 escape(name),
                 d.0
             ));
@@ -206,7 +206,7 @@ fn render_home(session: &Session<DemoData>, flash: Option<&str>, csrf: &str) -> 
                 "</ul><form method=post action=/cart>{hidden}<input name=item id=item placeholder=\"an item\" maxlength=40> \
                  <button id=add>Add</button></form> \
                  <form method=post action=/cart/clear>{hidden}<button>Empty the cart</button></form>\
-                 <p><form method=post action=/logout>{hidden}<button id=logout>Log out</button></form></p>"
+                 <div class=row><form method=post action=/logout>{hidden}<button id=logout>Log out</button></form></div>"
             ));
         }
     }
