@@ -60,6 +60,7 @@
 #![doc(test(attr(deny(warnings))))]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod cipher;
 mod clock;
 mod error;
 mod format;
