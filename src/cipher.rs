@@ -18,17 +18,15 @@
 //! an out-of-line call that passes 256-bit vectors through memory. That fixed
 //! cost, paid for every message, makes a ~150-byte message cost about three
 //! times what the portable code costs; PERFORMANCE.md has the measurements.
-//! Longer bodies stream through the same two parts, except on builds with
-//! AVX2 enabled at compile time (`-C target-cpu=native` on a machine with
-//! AVX2), where the `poly1305` crate's AVX2 backend is inlined as designed
-//! and its per-byte speed pays off: there they go to `chacha20poly1305`.
+//! Longer bodies go to `chacha20poly1305` unchanged: from about 1 KiB on,
+//! that backend's per-byte speed outweighs its fixed cost.
 
 use chacha20::cipher::{KeyIvInit, StreamCipher};
 use chacha20::XChaCha20;
 use chacha20poly1305::aead::{AeadInOut, KeyInit};
 use chacha20poly1305::XChaCha20Poly1305;
 use subtle::ConstantTimeEq;
-use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
+use zeroize::{Zeroize, ZeroizeOnDrop};
 
 use crate::format::{NONCE_LEN, TAG_LEN};
 use crate::key::KEY_LEN;
@@ -36,11 +34,6 @@ use crate::key::KEY_LEN;
 /// The longest body sealed or opened on the short path: with the Poly1305
 /// key block, eight ChaCha20 blocks.
 pub(crate) const SHORT_BODY_MAX: usize = 7 * BLOCK_LEN;
-
-/// Whether bodies over [`SHORT_BODY_MAX`] go to `chacha20poly1305`, whose
-/// Poly1305 is fast for long inputs only when AVX2 is enabled at compile
-/// time.
-const LONG_BODIES_TO_CRATE: bool = cfg!(target_feature = "avx2");
 
 const BLOCK_LEN: usize = 64;
 const KEYSTREAM_MAX: usize = BLOCK_LEN + SHORT_BODY_MAX;
@@ -57,15 +50,10 @@ pub(crate) fn seal(
     body: &mut [u8],
 ) -> Result<[u8; TAG_LEN], ()> {
     if body.len() > SHORT_BODY_MAX {
-        if LONG_BODIES_TO_CRATE {
-            return XChaCha20Poly1305::new(key.into())
-                .encrypt_inout_detached(nonce.into(), aad, body.into())
-                .map(Into::into)
-                .map_err(|_| ());
-        }
-        let (mut cipher, mac_key) = long_stream(key, nonce, body.len())?;
-        cipher.apply_keystream(body);
-        return Ok(tag(&mac_key, aad, body));
+        return XChaCha20Poly1305::new(key.into())
+            .encrypt_inout_detached(nonce.into(), aad, body.into())
+            .map(Into::into)
+            .map_err(|_| ());
     }
     let keystream = Keystream::new(key, nonce, body.len());
     xor(body, keystream.body());
@@ -86,17 +74,9 @@ pub(crate) fn open(
     tag_in: &[u8; TAG_LEN],
 ) -> Result<(), ()> {
     if body.len() > SHORT_BODY_MAX {
-        if LONG_BODIES_TO_CRATE {
-            return XChaCha20Poly1305::new(key.into())
-                .decrypt_inout_detached(nonce.into(), aad, body.into(), tag_in.into())
-                .map_err(|_| ());
-        }
-        let (mut cipher, mac_key) = long_stream(key, nonce, body.len())?;
-        if !bool::from(tag(&mac_key, aad, body).ct_eq(tag_in)) {
-            return Err(());
-        }
-        cipher.apply_keystream(body);
-        return Ok(());
+        return XChaCha20Poly1305::new(key.into())
+            .decrypt_inout_detached(nonce.into(), aad, body.into(), tag_in.into())
+            .map_err(|_| ());
     }
     let keystream = Keystream::new(key, nonce, body.len());
     let expected = tag(keystream.mac_key(), aad, body);
@@ -105,30 +85,6 @@ pub(crate) fn open(
     }
     xor(body, keystream.body());
     Ok(())
-}
-
-/// The cipher positioned at block 1 and the Poly1305 key from block 0, for
-/// a body of `body_len` bytes.
-///
-/// # Errors
-///
-/// If the body is longer than the keystream (256 GiB).
-fn long_stream(
-    key: &[u8; KEY_LEN],
-    nonce: &[u8; NONCE_LEN],
-    body_len: usize,
-) -> Result<(XChaCha20, Zeroizing<[u8; 32]>), ()> {
-    let mut cipher = XChaCha20::new(key.into(), nonce.into());
-    if (body_len as u64).div_ceil(BLOCK_LEN as u64) >= u64::from(u32::MAX) {
-        return Err(());
-    }
-    let mut block0 = Zeroizing::new([0u8; BLOCK_LEN]);
-    cipher.write_keystream(&mut block0[..]);
-    let mut mac_key = Zeroizing::new([0u8; 32]);
-    if let Some(bytes) = block0.get(..32) {
-        mac_key.copy_from_slice(bytes);
-    }
-    Ok((cipher, mac_key))
 }
 
 /// The Poly1305 tag of the AEAD construction (RFC 8439 section 2.8):
