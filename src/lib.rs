@@ -104,6 +104,7 @@
 )]
 
 mod chunk;
+mod cipher;
 mod clock;
 mod config;
 mod cookie;

@@ -8,11 +8,9 @@ use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
 use base64::Engine as _;
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::XChaCha20Poly1305;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
-use zeroize::Zeroizing;
+use zeroize::{Zeroize, Zeroizing};
 
 use crate::clock::{Clock, SystemClock, UnixSeconds};
 use crate::error::{ConfigError, OpenError, SealError};
@@ -20,7 +18,7 @@ use crate::format::{
     self, BASE64, DEFAULT_MAX_COOKIE_BYTES, ENVELOPE_OVERHEAD_BYTES, FORMAT_VERSION, HEADER_LEN,
     KEY_ID_LEN, NONCE_LEN, SESSION_ID_LEN, TAG_LEN, VERSION_LEN,
 };
-use crate::key::{Key, KeyId};
+use crate::key::KeyId;
 use crate::keyring::Keyring;
 use crate::meta::{Opened, SessionId, SessionMeta};
 
@@ -39,6 +37,11 @@ pub const MAX_LIFETIME: StdDuration = StdDuration::from_secs(36_525 * 24 * 60 * 
 /// The largest postcard header of the plaintext: three `u64` varints of at
 /// most 10 bytes each and the session id.
 const MAX_PLAIN_HEADER_LEN: usize = 3 * 10 + SESSION_ID_LEN;
+
+/// Envelopes up to this size are built and opened in a buffer on the stack;
+/// larger ones (sessions of over ~400 bytes) in one on the heap. A typical
+/// session's envelope is about 150 bytes.
+const STACK_ENVELOPE_BYTES: usize = 512;
 
 /// Seals an application's data into cookie values and opens them again.
 ///
@@ -330,11 +333,30 @@ impl Sealer {
         payload: &T,
         now: UnixSeconds,
     ) -> Result<String, SealError> {
-        let session_id = SessionId::generate()?;
-        self.seal_new_with_id(payload, &session_id, now)
+        let expires_at = now
+            .checked_add(self.inner.absolute_ttl)
+            .ok_or(SealError::TimeOverflow)?;
+        // The session id and the nonce in one draw: one system call.
+        let mut fresh = Zeroizing::new([0u8; SESSION_ID_LEN + NONCE_LEN]);
+        crate::random::fill(&mut fresh[..]).map_err(|()| SealError::Random)?;
+        let (id_bytes, nonce_bytes) = fresh.split_at(SESSION_ID_LEN);
+        let mut id = [0u8; SESSION_ID_LEN];
+        id.copy_from_slice(id_bytes);
+        let mut nonce = [0u8; NONCE_LEN];
+        nonce.copy_from_slice(nonce_bytes);
+        let session_id = SessionId::from_bytes(id);
+        id.zeroize();
+        let stamp = Stamp {
+            issued_at: now,
+            last_active_at: now,
+            expires_at,
+            session_id: &session_id,
+        };
+        self.seal_with_nonce(payload, &stamp, &nonce)
     }
 
-    /// Seals a new session issued at `now` under the given id.
+    /// Seals a new session issued at `now` under the given id (drawn earlier,
+    /// for example for a CSRF token).
     pub(crate) fn seal_new_with_id<T: Serialize + ?Sized>(
         &self,
         payload: &T,
@@ -454,10 +476,20 @@ impl Sealer {
         if exact < ENVELOPE_OVERHEAD_BYTES {
             return Err(OpenError::Malformed);
         }
-        // The decoder asks for room for whole 3-byte groups.
-        let mut buf = Zeroizing::new(vec![0u8; exact.div_ceil(3) * 3]);
+        // The decoder asks for room for whole 3-byte groups. The buffer holds
+        // the plaintext once the tag verifies, so it is zeroized on drop.
+        let room = exact.div_ceil(3) * 3;
+        let mut stack = Wiped([0u8; STACK_ENVELOPE_BYTES]);
+        let mut heap = Wiped(Vec::new());
+        let buf: &mut [u8] = match stack.0.get_mut(..room) {
+            Some(buf) => buf,
+            None => {
+                heap.0.resize(room, 0);
+                &mut heap.0
+            }
+        };
         let len = BASE64
-            .decode_slice(value.as_bytes(), &mut buf[..])
+            .decode_slice(value.as_bytes(), &mut *buf)
             .map_err(|_| OpenError::Malformed)?;
         let bytes = buf.get_mut(..len).ok_or(OpenError::Malformed)?;
         let envelope = format::parse(bytes)?;
@@ -465,21 +497,21 @@ impl Sealer {
             .keyring
             .find(envelope.key_id)
             .ok_or(OpenError::UnknownKeyId)?;
-        let cipher = XChaCha20Poly1305::new(key.as_bytes().into());
         format::with_aad(
             envelope.version,
             envelope.key_id,
             inner.name.as_bytes(),
             |aad| {
-                cipher.decrypt_inout_detached(
-                    envelope.nonce.into(),
+                crate::cipher::open(
+                    key.as_bytes(),
+                    envelope.nonce,
                     aad,
-                    (&mut *envelope.body).into(),
-                    envelope.tag.into(),
+                    &mut *envelope.body,
+                    envelope.tag,
                 )
             },
         )
-        .map_err(|_| OpenError::AuthenticationFailed)?;
+        .map_err(|()| OpenError::AuthenticationFailed)?;
         // Authenticated from here on.
         let plain: &[u8] = envelope.body;
         let (header, rest) = postcard::take_from_bytes::<PlainHeader>(plain)
@@ -575,16 +607,19 @@ impl Sealer {
         self.seal_with_nonce(payload, stamp, &nonce)
     }
 
-    /// Seals with the primary key and the given nonce. Only `seal_stamped`
-    /// and the crate's own tests call this: the public API never takes a
-    /// nonce.
+    /// Seals with the primary key and the given nonce. Only `seal_at`,
+    /// `seal_stamped` and the crate's own tests call this: the public API
+    /// never takes a nonce.
+    ///
+    /// The plaintext is serialized straight into a stack buffer; only when it
+    /// does not fit is its size measured and a heap buffer used. Either
+    /// buffer is zeroized on drop, whatever happens in between.
     fn seal_with_nonce<T: Serialize + ?Sized>(
         &self,
         payload: &T,
         stamp: &Stamp<'_>,
         nonce: &[u8; NONCE_LEN],
     ) -> Result<String, SealError> {
-        let inner = &*self.inner;
         let plain = PlainRef {
             issued_at: stamp.issued_at.as_secs(),
             last_active_at: stamp.last_active_at.as_secs(),
@@ -592,6 +627,23 @@ impl Sealer {
             session_id: stamp.session_id.as_bytes(),
             payload,
         };
+        let mut stack = Wiped([0u8; STACK_ENVELOPE_BYTES]);
+        let room = stack
+            .0
+            .get_mut(HEADER_LEN..STACK_ENVELOPE_BYTES - TAG_LEN)
+            .ok_or(SealError::Serialize)?;
+        let plain_len = match postcard::to_slice(&plain, room) {
+            Ok(body) => Some(body.len()),
+            Err(postcard::Error::SerializeBufferFull) => None,
+            Err(_) => return Err(SealError::Serialize),
+        };
+        if let Some(plain_len) = plain_len {
+            let envelope = stack
+                .0
+                .get_mut(..ENVELOPE_OVERHEAD_BYTES + plain_len)
+                .ok_or(SealError::Serialize)?;
+            return self.finish_envelope(envelope, plain_len, nonce);
+        }
         let plain_len = postcard::serialize_with_flavor::<_, _, usize>(
             &plain,
             postcard::ser_flavors::Size::default(),
@@ -600,6 +652,20 @@ impl Sealer {
         let total = ENVELOPE_OVERHEAD_BYTES
             .checked_add(plain_len)
             .ok_or(SealError::Serialize)?;
+        self.check_size(total)?;
+        let mut heap = Wiped(vec![0u8; total]);
+        let body = heap
+            .0
+            .get_mut(HEADER_LEN..HEADER_LEN + plain_len)
+            .ok_or(SealError::Serialize)?;
+        postcard::to_slice(&plain, body).map_err(|_| SealError::Serialize)?;
+        self.finish_envelope(&mut heap.0, plain_len, nonce)
+    }
+
+    /// Fails with [`SealError::TooLarge`] if an envelope of `total` bytes
+    /// makes a cookie over the limit; returns the value's length otherwise.
+    fn check_size(&self, total: usize) -> Result<usize, SealError> {
+        let inner = &*self.inner;
         let value_len = format::encoded_len(total);
         let actual = inner.name.len().saturating_add(value_len);
         if actual > inner.max_cookie_bytes {
@@ -608,21 +674,36 @@ impl Sealer {
                 limit: inner.max_cookie_bytes,
             });
         }
+        Ok(value_len)
+    }
+
+    /// Completes `envelope`, whose plaintext of `plain_len` bytes is in
+    /// place after the header: writes the header, encrypts, appends the tag
+    /// and encodes it as the cookie value.
+    fn finish_envelope(
+        &self,
+        envelope: &mut [u8],
+        plain_len: usize,
+        nonce: &[u8; NONCE_LEN],
+    ) -> Result<String, SealError> {
+        let inner = &*self.inner;
+        let value_len = self.check_size(envelope.len())?;
         let (key_id, key) = inner.keyring.primary();
-        let mut buf = Zeroizing::new(vec![0u8; total]);
-        let (header, rest) = buf.split_at_mut(HEADER_LEN);
+        let (header, rest) = envelope.split_at_mut(HEADER_LEN);
         let (body, tag_out) = rest.split_at_mut(plain_len);
         write_header(header, key_id, nonce);
-        postcard::to_slice(&plain, body).map_err(|_| SealError::Serialize)?;
-        let tag = seal_in_place(key, key_id, &inner.name, nonce, body).map_err(|()| {
-            SealError::TooLarge {
-                actual,
-                limit: inner.max_cookie_bytes,
-            }
+        // XChaCha20-Poly1305 refuses only plaintexts over 256 GiB, which the
+        // size limit rules out; that refusal is still reported, never ignored.
+        let tag = format::with_aad(FORMAT_VERSION, key_id, inner.name.as_bytes(), |aad| {
+            crate::cipher::seal(key.as_bytes(), nonce, aad, body)
+        })
+        .map_err(|()| SealError::TooLarge {
+            actual: inner.name.len().saturating_add(value_len),
+            limit: inner.max_cookie_bytes,
         })?;
         tag_out.copy_from_slice(&tag);
         let mut out = String::with_capacity(value_len);
-        BASE64.encode_string(&buf[..], &mut out);
+        BASE64.encode_string(&*envelope, &mut out);
         Ok(out)
     }
 
@@ -699,23 +780,14 @@ fn write_header(header: &mut [u8], key_id: KeyId, nonce: &[u8; NONCE_LEN]) {
     nonce_out.copy_from_slice(nonce);
 }
 
-/// Encrypts `body` in place under `key` and returns the tag.
-///
-/// XChaCha20-Poly1305 refuses only plaintexts over 256 GiB, which the size
-/// limit rules out; that refusal is still reported, never ignored.
-fn seal_in_place(
-    key: &Key,
-    key_id: KeyId,
-    name: &str,
-    nonce: &[u8; NONCE_LEN],
-    body: &mut [u8],
-) -> Result<[u8; TAG_LEN], ()> {
-    let cipher = XChaCha20Poly1305::new(key.as_bytes().into());
-    format::with_aad(FORMAT_VERSION, key_id, name.as_bytes(), |aad| {
-        cipher.encrypt_inout_detached(nonce.into(), aad, body.into())
-    })
-    .map(Into::into)
-    .map_err(|_| ())
+/// A buffer that is zeroized when dropped, on every path out of a function
+/// (unlike `Zeroizing`, it clears the bytes with one bulk write).
+struct Wiped<B: AsMut<[u8]>>(B);
+
+impl<B: AsMut<[u8]>> Drop for Wiped<B> {
+    fn drop(&mut self) {
+        self.0.as_mut().zeroize();
+    }
 }
 
 #[cfg(test)]
@@ -724,6 +796,7 @@ mod tests {
     //! fixed. `SEALED_SESSION_WRITE_VECTORS=1 cargo test vectors` rewrites
     //! `tests/vectors/v1.json`; otherwise the file must match exactly.
     use super::*;
+    use crate::key::Key;
     use serde_json::{json, Value};
 
     #[derive(Serialize)]
