@@ -37,7 +37,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use common::{sized, typical, TypicalSession, TYPICAL_POSTCARD_BYTES};
-use sealed_session::{Key, KeyId, Keyring, Sealer, NONCE_LEN, SESSION_ID_LEN, TAG_LEN};
+use sealed_session::{
+    Key, KeyId, Keyring, Sealer, SessionConfig, NONCE_LEN, SESSION_ID_LEN, TAG_LEN,
+};
 
 const KEY_BYTES: [u8; 32] = [
     0x3a, 0x91, 0x0c, 0x5e, 0x77, 0xd2, 0x18, 0x4b, 0xe6, 0x2f, 0x83, 0x09, 0xbc, 0x41, 0x6d, 0xf0,
@@ -499,6 +501,67 @@ fn thread_scaling(c: &mut Criterion) {
     g.finish();
 }
 
+/// Finding and opening our cookie in a raw `Cookie` header with 1 or 50
+/// other cookies, through the session layer (`SessionConfig::load`).
+fn cookie_header(c: &mut Criterion) {
+    let config = SessionConfig::builder(Keyring::new(
+        KeyId::new(1),
+        Key::from_bytes(KEY_BYTES).unwrap(),
+    ))
+    .build()
+    .unwrap();
+    let mut session = config.new_session::<TypicalSession>();
+    session.insert(typical());
+    let set_cookie = session
+        .finish()
+        .unwrap()
+        .into_set_cookie_headers()
+        .remove(0);
+    let ours = set_cookie.split(';').next().unwrap().to_owned();
+    let mut g = c.benchmark_group("cookie_header_load");
+    for others in [1usize, 50] {
+        let mut header = String::new();
+        for i in 0..others {
+            header.push_str(&format!("pref_{i}=value-{i:04}-abcdefghij; "));
+        }
+        header.push_str(&ours);
+        g.bench_function(BenchmarkId::new("others", others), |b| {
+            b.iter(|| {
+                let s = config.load::<TypicalSession, _>(Some(black_box(header.as_str())));
+                assert!(!s.is_new());
+                s
+            })
+        });
+    }
+    g.finish();
+}
+
+/// Rendering and verifying one CSRF token on a loaded session.
+fn csrf(c: &mut Criterion) {
+    let config = SessionConfig::builder(Keyring::new(
+        KeyId::new(1),
+        Key::from_bytes(KEY_BYTES).unwrap(),
+    ))
+    .build()
+    .unwrap();
+    let mut session = config.new_session::<TypicalSession>();
+    session.insert(typical());
+    let set_cookie = session
+        .finish()
+        .unwrap()
+        .into_set_cookie_headers()
+        .remove(0);
+    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let mut loaded = config.load::<TypicalSession, _>(Some(cookie.as_str()));
+    let token = loaded.csrf_token().unwrap();
+    let mut g = c.benchmark_group("csrf");
+    g.bench_function("verify", |b| {
+        b.iter(|| loaded.verify_csrf(black_box(&token)).unwrap())
+    });
+    g.bench_function("render", |b| b.iter(|| loaded.csrf_token().unwrap()));
+    g.finish();
+}
+
 fn config() -> Criterion {
     Criterion::default()
         .warm_up_time(Duration::from_millis(500))
@@ -509,6 +572,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = typical_session, payload_sizes, keyring_scaling, thread_scaling
+    targets = typical_session, payload_sizes, keyring_scaling, thread_scaling, cookie_header, csrf
 }
 criterion_main!(benches);
