@@ -659,7 +659,8 @@ fn seal_in_place(
     clippy::unwrap_used,
     clippy::expect_used,
     clippy::panic,
-    clippy::indexing_slicing
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
 )]
 mod tests {
     //! Deterministic sealing for the test vectors: the only place a nonce is
