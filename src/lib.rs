@@ -50,7 +50,10 @@
 //!
 //! # Features
 //!
-//! No optional features yet: the core has no web framework in its dependencies.
+//! The core has no web framework in its dependencies. Optional features:
+//!
+//! - `fuzzing`: internal: fuzz-target bodies and a test-only sealing path;
+//!   never enable in production.
 //!
 //! # Minimum supported Rust version
 //!
@@ -63,6 +66,9 @@
 mod clock;
 mod error;
 mod format;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod key;
 mod keyring;
 mod meta;
