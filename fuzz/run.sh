@@ -108,14 +108,16 @@ for target in "${targets[@]}"; do
         args+=(-dict="$dict")
     fi
     log="scratch/$target.log"
+    target_start=$(date +%s)
     set +e
     "${fuzz[@]}" run --sanitizer "$sanitizer" "$target" "scratch/$target" "corpus/$target" \
         -- "${args[@]}" 2>&1 | tee "$log" | grep --line-buffered -v -E '^#[0-9]+[[:space:]]+(NEW|REDUCE)'
     status=${PIPESTATUS[0]}
     set -e
+    elapsed=$(($(date +%s) - target_start))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
-    line="$target: ${execs:-?} executions, ${rate:-?} exec/s, ${seconds} s"
+    line="$target: ${execs:-?} executions, ${rate:-?} exec/s, ${elapsed} s"
     if [[ $status -ne 0 ]]; then
         artifact=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
         line="$line, FAILED (exit $status): reproducer ${artifact:-see $log}"
