@@ -1,5 +1,17 @@
 //! [`Key`]: 32 secret bytes, and [`KeyId`]: the public name a key goes by.
 
+// Parsing path: cookie values or keyring lines reach this module, so nothing
+// in it may panic. Each local exception names the invariant that rules it out.
+#![cfg_attr(
+    not(test),
+    deny(
+        clippy::unwrap_used,
+        clippy::expect_used,
+        clippy::panic,
+        clippy::indexing_slicing
+    )
+)]
+
 use core::fmt;
 use core::str::FromStr;
 
@@ -45,6 +57,8 @@ impl Key {
     /// supported platform means the process cannot do cryptography safely at
     /// all. Use [`Key::try_generate`] to handle that case as an error.
     #[must_use]
+    // Not a parsing path: the documented panic of the infallible twin of
+    // `try_generate`, which fails only if the operating system's CSPRNG does.
     #[allow(clippy::expect_used)]
     pub fn generate() -> Self {
         Self::try_generate().expect("the operating system random number generator failed")

@@ -83,6 +83,7 @@
 //! | `http` | the `http` crate's `HeaderMap` in and out (hyper and friends) | `integrations::http` |
 //! | `axum` | a tower `Layer` and an axum extractor (implies `http`) | `integrations::axum` |
 //! | `actix-web` | a middleware and an extractor for actix-web 4 (its MSRV, 1.89 for actix-web 4.18, applies) | `integrations::actix` |
+//! | `fuzzing` | internal: fuzz-target bodies and a test-only sealing path; never enable in production | — |
 //!
 //! # Minimum supported Rust version
 //!
@@ -111,6 +112,9 @@ mod cookie;
 mod csrf;
 mod error;
 mod format;
+#[cfg(feature = "fuzzing")]
+#[doc(hidden)]
+pub mod fuzzing;
 mod header;
 pub mod integrations;
 mod key;
