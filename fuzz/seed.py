@@ -12,7 +12,7 @@ import struct
 
 FUZZ = pathlib.Path(__file__).resolve().parent
 VECTORS = json.loads((FUZZ.parent / "tests" / "vectors" / "v1.json").read_text())["vectors"]
-SEED_DIRS = ["open_value", "format_parse", "keyring_line", "roundtrip", "authenticated_garbage"]
+SEED_DIRS = ["open_value", "format_parse", "keyring_line", "roundtrip", "authenticated_garbage", "cookie_header", "chunks"]
 
 
 def b64(data: bytes) -> str:
@@ -51,7 +51,7 @@ def main() -> None:
         shutil.rmtree(FUZZ / "corpus" / target, ignore_errors=True)
         (FUZZ / "corpus" / target).mkdir(parents=True)
 
-    valid = [v for v in VECTORS if v["result"] == "valid"]
+    valid = [v for v in VECTORS if v["kind"] == "seal"]
     key = bytes.fromhex(VECTORS[0]["key_hex"])
     key_text = b64(key)
     other_key = b64(bytes(range(0x20, 0x40)))
@@ -71,6 +71,38 @@ def main() -> None:
     write("format_parse", "envelope-empty-body.bin", env4[:29] + env4[-16:])
     write("format_parse", "text-vector-004.txt", valid[3]["cookie_value"])
     write("format_parse", "text-padded.txt", valid[3]["cookie_value"] + "=")
+
+    # (b) cookie_header: raw Cookie headers around vector 4.
+    v4 = valid[3]["cookie_value"]
+    headers = {
+        "only-ours": f"__Host-session={v4}",
+        "spaced": f" theme=dark ;  __Host-session = {v4} ;; x=1",
+        "nameless": f"={v4}; =; plain; __Host-session={v4}",
+        "duplicates": f"__Host-session=forged; __Host-session={v4}; __Host-session=x",
+        "quoted": f'__Host-session="{v4}"',
+        "chunk-names": f"__Host-session=3.{v4[:40]}; __Host-session.1={v4[40:80]}; __Host-session.2={v4[80:]}",
+        "tabs-and-nbsp": "\t__Host-session\t=\tv\t;\u00a0__Host-session=w",
+        "empty": "",
+    }
+    for name, header in headers.items():
+        write("cookie_header", name + ".txt", header)
+
+    # (d) chunks: operation bytes (see `chunks` in src/fuzzing.rs).
+    ops = {
+        "untouched": b"",
+        "drop-first": bytes([0]),
+        "drop-second": bytes([8]),
+        "duplicate": bytes([1]),
+        "swap-cookies": bytes([2]),
+        "swap-values": bytes([3, 11]),
+        "flip": bytes([4, 12, 20]),
+        "rename": bytes([5, 13]),
+        "resplit": bytes([6, 14]),
+        "truncate": bytes([7]),
+        "many": bytes(range(64)),
+    }
+    for name, data in ops.items():
+        write("chunks", name + ".bin", data)
 
     # (c) keyring_line.
     lines = {

@@ -50,6 +50,8 @@ pub const TARGETS: &[(&str, Body)] = &[
     ("keyring_line", keyring_line),
     ("roundtrip", roundtrip),
     ("authenticated_garbage", authenticated_garbage),
+    ("cookie_header", cookie_header),
+    ("chunks", chunks),
 ];
 
 /// The cookie name the fixed sealers use (the default name, as in the
@@ -66,17 +68,20 @@ pub const PRIMARY_ID: KeyId = KeyId::new(1);
 /// The id of the fixed keyring's open-only key.
 pub const OLD_ID: KeyId = KeyId::new(2);
 
-/// The valid vectors of `tests/vectors/v1.json` sealed with key id 1 under
-/// [`COOKIE_NAME`]: the only values the fixed sealer may ever authenticate.
-/// Released vectors are frozen, and a replay test checks this list against
-/// the file.
-pub const KNOWN_VALUES: [&str; 5] = [
-    "AQAAAAFBQkNERUZHSElKS0xNTk9QUVJTVFVWV1hupJjOYPlKC1_aXSQUlCG-rI2LKkxSrvGQvwtJd0u5OjfXh-SxSNkxIR1SulG1Mw",
-    "AQAAAAFCQ0RFRkdISUpLTE1OT1BRUlNUVVZXWFlfdlLtRakHddc1Yeo9E6ph04Z8bqxz6dgQrGeloprRSxZPJYI159Kc2ELd6ZHGwMc",
-    "AQAAAAFDREVGR0hJSktMTU5PUFFSU1RVVldYWVq-CouRqhQjkCe4yHg75zbPQFWtNkTjYthzVsV-5Or0XTu7BQJMAiMmYaDYd3D1Ppy322GwtLSuQucuwXA",
-    "AQAAAAFERUZHSElKS0xNTk9QUVJTVFVWV1hZWluJ9nEn3q2Epx4jQyrWknpwNpzl8Xjv9n8XP7T0Aw0jEraVrrFY0HpBgY7rHgmHQsQ_sh33kw",
-    "AQAAAAFGR0hJSktMTU5PUFFSU1RVVldYWVpbXF0hwWgPC5uM2pgqoRB6bvpWqEA-0zfoIHxivzVBAzGCoq-N2c7-Ou4Egcz2D6qHIpbmU5FE-CyFyvJM_w_4n6dhApqCTrjIvgheiFv2yYqlkWhlbImu_amZdtpJK7y4e5U7sK3tC-wAjDegyBVZO6bLxFx6M7w4-g4-4D_xvMPACru73EWbc_X2_FXcENeGeO9QHhArLVMZCu1X1pdzPk2aWN-mo18E2FLq3_ORuvjHigR1SdrH2Yqix3o3P-5ddYsdzOyZe46Y64pqlvzcAeqwB0gZaqnewnrUJjFa_w5Xl_-B4KtH_2otufFENWpTyvztsrGxr3hBWszOs5KLZEzEOd1O4bY5T1Fg9UUIw-BOqlKwK7QVh2ISmofYoEsTLm7MEt5nWd6aQI5zQUkOUpYLC2GbhzAys43FcBeJMNGTqYSzWY9rBCYQBr0YIQliQCqoh1zYNsPT4NeE1mjU",
-];
+/// Every `cookie_value` of `tests/vectors/v1.json`: among them are all the
+/// values ever sealed with the vectors' key (id 1) under [`COOKIE_NAME`], so
+/// they are the only values the fixed sealer may ever authenticate.
+pub fn known_values() -> &'static [&'static str] {
+    static KNOWN: OnceLock<Vec<&'static str>> = OnceLock::new();
+    KNOWN.get_or_init(|| {
+        const FILE: &str = include_str!("../tests/vectors/v1.json");
+        const FIELD: &str = "\"cookie_value\": \"";
+        FILE.split(FIELD)
+            .skip(1)
+            .filter_map(|rest| rest.split('"').next())
+            .collect()
+    })
+}
 
 /// The timestamps [`seal_plaintext`] callers put in a valid plaintext header:
 /// issued and last active at [`NOW`], expiring an hour later.
@@ -185,7 +190,7 @@ pub fn plaintext_header(times: [u64; 3], session_id: [u8; 16]) -> Vec<u8> {
 // (a) open_value
 
 /// (a) Arbitrary text as a sealed value must never authenticate, unless it
-/// is one of the [`KNOWN_VALUES`] sealed for the vectors. The open path must
+/// is one of the [`known_values`] sealed for the vectors. The open path must
 /// not panic.
 pub fn open_value(data: &[u8]) {
     let text = String::from_utf8_lossy(data);
@@ -196,7 +201,7 @@ pub fn open_value(data: &[u8]) {
     };
     if authenticated {
         assert!(
-            KNOWN_VALUES.contains(&&*text),
+            known_values().contains(&&*text),
             "a value that was never sealed passed authentication: {text:?} -> {result:?}"
         );
     }
@@ -770,5 +775,179 @@ impl<'a> Input<'a> {
                     .collect(),
             ),
         }
+    }
+}
+
+// ---------------------------------------------------------------------------
+// cookie_header
+
+/// A raw `Cookie` header: the parser never panics, every name and value it
+/// returns is a slice of the input, it finds at most one pair per two bytes
+/// (plus one), a lookup by name agrees with iterating over all pairs, and
+/// loading a session from the header (chunking on) never opens anything: no
+/// value here was sealed with the session layer's payload.
+pub fn cookie_header(data: &[u8]) {
+    let range = data.as_ptr_range();
+    let inside = |s: &str| {
+        let r = s.as_bytes().as_ptr_range();
+        range.start <= r.start && r.end <= range.end
+    };
+    let mut count = 0usize;
+    for (name, value) in crate::header::cookie_pairs(data) {
+        assert!(
+            inside(name) && inside(value),
+            "a pair is not a slice of the header"
+        );
+        assert!(!name.is_empty(), "a nameless pair was returned");
+        count += 1;
+    }
+    assert!(
+        count <= data.len() / 2 + 1,
+        "more pairs than the header can hold"
+    );
+    let by_name: Vec<&str> = crate::header::cookie_values(data, COOKIE_NAME).collect();
+    let by_pairs: Vec<&str> = crate::header::cookie_pairs(data)
+        .filter(|(name, _)| *name == COOKIE_NAME)
+        .map(|(_, value)| value)
+        .collect();
+    assert_eq!(by_name, by_pairs, "lookup by name disagrees with the pairs");
+    let session = chunk_config().load_at::<Vec<u8>, _>(Some(data), NOW);
+    assert!(
+        session.is_new(),
+        "a header that was never sealed opened a session"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// chunks
+
+/// The payload [`chunks`] seals: large enough for three cookies.
+fn chunk_payload() -> Vec<u8> {
+    (0..7000u32).map(|i| i.to_le_bytes()[0]).collect()
+}
+
+/// A session configuration with the fixed keyring and chunking up to 4
+/// cookies.
+fn chunk_config() -> &'static crate::SessionConfig {
+    static CONFIG: OnceLock<crate::SessionConfig> = OnceLock::new();
+    CONFIG.get_or_init(|| {
+        // Invariant: the default settings with a chunk limit of 4 build.
+        #[allow(clippy::expect_used)]
+        crate::SessionConfig::builder(test_keyring())
+            .with_chunking(4)
+            .build()
+            .expect("chunking 4 is valid")
+    })
+}
+
+/// The cookies (name, value) of one sealed chunked session, made once.
+fn sealed_chunks() -> &'static [(String, String)] {
+    static CHUNKS: OnceLock<Vec<(String, String)>> = OnceLock::new();
+    CHUNKS.get_or_init(|| {
+        let mut session = chunk_config().load_at::<Vec<u8>, _>(None::<&str>, NOW);
+        session.insert(chunk_payload());
+        // Invariant: 7000 bytes fit four cookies (the capacity is 12160).
+        #[allow(clippy::expect_used)]
+        let response = session.finish().expect("the payload fits four chunks");
+        response
+            .set_cookie_headers()
+            .iter()
+            .filter(|c| !c.contains("Max-Age=0"))
+            .filter_map(|c| c.split(';').next())
+            .filter_map(|pair| pair.split_once('='))
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect()
+    })
+}
+
+/// Chunk reassembly from cookie sets derived from the input: each input
+/// byte drops, duplicates, swaps, moves or alters a cookie of one genuine
+/// three-chunk session. Loading never panics; if it opens, the session is
+/// exactly the one sealed (only a set whose pieces join to the sealed value
+/// can open).
+pub fn chunks(data: &[u8]) {
+    let mut cookies: Vec<(String, String)> = sealed_chunks().to_vec();
+    for (step, &byte) in data.iter().take(64).enumerate() {
+        let len = cookies.len();
+        if len == 0 {
+            break;
+        }
+        let i = usize::from(byte >> 3) % len;
+        let j = (i + 1 + step) % len;
+        match byte & 7 {
+            0 => {
+                cookies.remove(i);
+            }
+            1 => {
+                let copy = cookies.get(i).cloned();
+                cookies.extend(copy);
+            }
+            2 => cookies.swap(i, j),
+            3 => {
+                // Swap the values, keeping the names in place.
+                let (a, b) = (cookies.get(i).cloned(), cookies.get(j).cloned());
+                if let (Some(a), Some(b), true) = (a, b, i != j) {
+                    if let Some(c) = cookies.get_mut(i) {
+                        c.1 = b.1;
+                    }
+                    if let Some(c) = cookies.get_mut(j) {
+                        c.1 = a.1;
+                    }
+                }
+            }
+            4 => {
+                if let Some(c) = cookies.get_mut(i) {
+                    let at = usize::from(byte) % c.1.len().max(1);
+                    let flipped: String =
+                        c.1.char_indices()
+                            .map(|(k, ch)| {
+                                if k == at {
+                                    if ch == 'A' {
+                                        'B'
+                                    } else {
+                                        'A'
+                                    }
+                                } else {
+                                    ch
+                                }
+                            })
+                            .collect();
+                    c.1 = flipped;
+                }
+            }
+            5 => {
+                if let Some(c) = cookies.get_mut(i) {
+                    c.0 = format!("{COOKIE_NAME}.{}", 1 + byte % 9);
+                }
+            }
+            6 => {
+                // Move a character between two cookies (a re-split).
+                let moved = cookies.get_mut(i).and_then(|c| c.1.pop());
+                if let (Some(ch), Some(c)) = (moved, cookies.get_mut(j)) {
+                    c.1.insert(0, ch);
+                }
+            }
+            _ => {
+                if let Some(c) = cookies.get_mut(i) {
+                    c.1.truncate(c.1.len() / 2);
+                }
+            }
+        }
+    }
+    let header: String = cookies
+        .iter()
+        .map(|(n, v)| format!("{n}={v}"))
+        .collect::<Vec<_>>()
+        .join("; ");
+    let session = chunk_config().load_at::<Vec<u8>, _>(Some(header.as_str()), NOW);
+    if data.is_empty() {
+        assert!(!session.is_new(), "the untouched chunk set must open");
+    }
+    if let Some(payload) = session.get() {
+        assert_eq!(
+            *payload,
+            chunk_payload(),
+            "a mixed chunk set opened another session"
+        );
     }
 }
