@@ -501,23 +501,22 @@ fn thread_scaling(c: &mut Criterion) {
     g.finish();
 }
 
+/// A session configuration and the `name=value` of one typical session
+/// sealed with it.
+fn session_cookie() -> (SessionConfig, String) {
+    let ring = Keyring::new(KeyId::new(1), Key::from_bytes(KEY_BYTES).unwrap());
+    let config = SessionConfig::builder(ring).build().unwrap();
+    let mut session = config.new_session::<TypicalSession>();
+    session.insert(typical());
+    let response = session.finish().unwrap();
+    let pair = response.set_cookie_headers()[0].split(';').next().unwrap();
+    (config, pair.to_owned())
+}
+
 /// Finding and opening our cookie in a raw `Cookie` header with 1 or 50
 /// other cookies, through the session layer (`SessionConfig::load`).
 fn cookie_header(c: &mut Criterion) {
-    let config = SessionConfig::builder(Keyring::new(
-        KeyId::new(1),
-        Key::from_bytes(KEY_BYTES).unwrap(),
-    ))
-    .build()
-    .unwrap();
-    let mut session = config.new_session::<TypicalSession>();
-    session.insert(typical());
-    let set_cookie = session
-        .finish()
-        .unwrap()
-        .into_set_cookie_headers()
-        .remove(0);
-    let ours = set_cookie.split(';').next().unwrap().to_owned();
+    let (config, ours) = session_cookie();
     let mut g = c.benchmark_group("cookie_header_load");
     for others in [1usize, 50] {
         let mut header = String::new();
@@ -538,20 +537,7 @@ fn cookie_header(c: &mut Criterion) {
 
 /// Rendering and verifying one CSRF token on a loaded session.
 fn csrf(c: &mut Criterion) {
-    let config = SessionConfig::builder(Keyring::new(
-        KeyId::new(1),
-        Key::from_bytes(KEY_BYTES).unwrap(),
-    ))
-    .build()
-    .unwrap();
-    let mut session = config.new_session::<TypicalSession>();
-    session.insert(typical());
-    let set_cookie = session
-        .finish()
-        .unwrap()
-        .into_set_cookie_headers()
-        .remove(0);
-    let cookie = set_cookie.split(';').next().unwrap().to_owned();
+    let (config, cookie) = session_cookie();
     let mut loaded = config.load::<TypicalSession, _>(Some(cookie.as_str()));
     let token = loaded.csrf_token().unwrap();
     let mut g = c.benchmark_group("csrf");

@@ -9,18 +9,6 @@
 //! `NAME.1` to `NAME.{n-1}` hold the others. A plain sealed value never holds
 //! a `.`, so the two cases cannot be confused.
 
-// Parsing path: attacker-controlled bytes reach this module, so nothing in
-// it may panic.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 use std::borrow::Cow;
 
 use crate::error::OpenError;

@@ -1,18 +1,6 @@
 //! `Cookie` request-header parsing: borrowed slices, no allocation, linear
 //! work.
 
-// Parsing path: attacker-controlled bytes reach this module, so nothing in
-// it may panic.
-#![cfg_attr(
-    not(test),
-    deny(
-        clippy::unwrap_used,
-        clippy::expect_used,
-        clippy::panic,
-        clippy::indexing_slicing
-    )
-)]
-
 /// The most cookies carrying the session's name that are tried, per request.
 ///
 /// Several cookies may share the name (an old path, or a cookie planted by a
