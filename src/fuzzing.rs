@@ -23,8 +23,6 @@ use std::sync::OnceLock;
 use std::time::Duration as StdDuration;
 
 use base64::Engine as _;
-use chacha20poly1305::aead::{AeadInOut, KeyInit};
-use chacha20poly1305::XChaCha20Poly1305;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
@@ -167,9 +165,10 @@ pub fn seal_plaintext(plaintext: &[u8]) -> String {
     let Ok(nonce) = <&[u8; NONCE_LEN]>::try_from(&*nonce) else {
         unreachable_property("the header holds a 24-byte nonce");
     };
-    let cipher = XChaCha20Poly1305::new(key.as_bytes().into());
+    // The same cipher path as `Sealer::seal`, so what opens here is what
+    // the library itself would have sealed.
     let tag = format::with_aad(FORMAT_VERSION, key_id, COOKIE_NAME.as_bytes(), |aad| {
-        cipher.encrypt_inout_detached(nonce.into(), aad, body.into())
+        crate::cipher::seal(key.as_bytes(), nonce, aad, body)
     });
     let Ok(tag) = tag else {
         unreachable_property("XChaCha20-Poly1305 seals any plaintext under 256 GiB");

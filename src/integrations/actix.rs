@@ -316,13 +316,9 @@ fn apply(cookies: &ResponseCookies, headers: &mut HeaderMap) -> Result<(), Inval
 }
 
 fn default_error_response(err: &SealError) -> HttpResponse {
-    let body = match err {
-        SealError::TooLarge { .. } => "session data too large to store in a cookie",
-        _ => "session could not be saved",
-    };
     HttpResponse::InternalServerError()
         .content_type("text/plain; charset=utf-8")
-        .body(body)
+        .body(super::seal_error_text(err))
 }
 
 /// The request's session, extracted in a handler. Clones share one session.

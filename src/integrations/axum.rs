@@ -201,11 +201,11 @@ where
 }
 
 fn default_error_response(err: &SealError) -> Response {
-    let body = match err {
-        SealError::TooLarge { .. } => "session data too large to store in a cookie",
-        _ => "session could not be saved",
-    };
-    (StatusCode::INTERNAL_SERVER_ERROR, body).into_response()
+    (
+        StatusCode::INTERNAL_SERVER_ERROR,
+        super::seal_error_text(err),
+    )
+        .into_response()
 }
 
 /// The request's session, extracted in a handler. Clones share one session.

@@ -5,6 +5,16 @@
 #[cfg(feature = "http")]
 pub mod http;
 
+/// The body of the `500` an adapter sends by default when a session cannot
+/// be sealed: says what went wrong without any session content.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+fn seal_error_text(err: &crate::SealError) -> &'static str {
+    match err {
+        crate::SealError::TooLarge { .. } => "session data too large to store in a cookie",
+        _ => "session could not be saved",
+    }
+}
+
 #[cfg(feature = "axum")]
 pub mod axum;
 
