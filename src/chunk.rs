@@ -43,14 +43,17 @@ pub(crate) fn chunk_name(name: &str, index: u8) -> String {
 /// Cuts `value` into `(cookie name, cookie value)` pairs that each fit
 /// `cookie_limit`. The caller has already checked that the value fits the
 /// chunked capacity; a value that does not fit yields `None`.
-pub(crate) fn split(
-    name: &str,
-    value: &str,
+///
+/// A value that fits one cookie is returned as is, borrowed: the common case
+/// copies nothing.
+pub(crate) fn split<'a>(
+    name: &'a str,
+    value: &'a str,
     cookie_limit: usize,
     max_chunks: u8,
-) -> Option<Vec<(String, String)>> {
+) -> Option<Vec<(Cow<'a, str>, Cow<'a, str>)>> {
     if name.len() + value.len() <= cookie_limit {
-        return Some(vec![(name.to_owned(), value.to_owned())]);
+        return Some(vec![(Cow::Borrowed(name), Cow::Borrowed(value))]);
     }
     let piece = piece_len(name.len(), cookie_limit)?;
     let count = value.len().div_ceil(piece);
@@ -65,9 +68,12 @@ pub(crate) fn split(
         let end = (start + piece).min(value.len());
         let text = value.get(start..end)?;
         if index == 0 {
-            out.push((name.to_owned(), format!("{count_u8}.{text}")));
+            out.push((
+                Cow::Borrowed(name),
+                Cow::Owned(format!("{count_u8}.{text}")),
+            ));
         } else {
-            out.push((chunk_name(name, index), text.to_owned()));
+            out.push((Cow::Owned(chunk_name(name, index)), Cow::Borrowed(text)));
         }
     }
     Some(out)
@@ -200,7 +206,7 @@ mod tests {
     #[test]
     fn small_values_are_not_chunked() {
         let parts = split("s", "abc", 4096, 9).unwrap();
-        assert_eq!(parts, [("s".to_owned(), "abc".to_owned())]);
+        assert_eq!(parts, [(Cow::Borrowed("s"), Cow::Borrowed("abc"))]);
         assert!(split("s", &"A".repeat(5000), 4096, 1).is_none());
     }
 
