@@ -7,7 +7,7 @@ pub mod http;
 
 /// The body of the `500` an adapter sends by default when a session cannot
 /// be sealed: says what went wrong without any session content.
-#[cfg(any(feature = "axum", feature = "actix-web"))]
+#[cfg(any(feature = "axum", feature = "actix-web", feature = "rocket"))]
 fn seal_error_text(err: &crate::SealError) -> &'static str {
     match err {
         crate::SealError::TooLarge { .. } => "session data too large to store in a cookie",
@@ -20,3 +20,9 @@ pub mod axum;
 
 #[cfg(feature = "actix-web")]
 pub mod actix;
+
+#[cfg(feature = "tower-sessions")]
+pub mod tower_sessions;
+
+#[cfg(feature = "rocket")]
+pub mod rocket;
