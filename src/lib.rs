@@ -78,12 +78,14 @@
 //! The core has no web framework in its dependency tree; every adapter is
 //! behind a cargo feature, off by default:
 //!
-//! | feature | purpose | unlocks |
-//! |---|---|---|
-//! | `http` | the `http` crate's `HeaderMap` in and out (hyper and friends) | `integrations::http` |
-//! | `axum` | a tower `Layer` and an axum extractor (implies `http`) | `integrations::axum` |
-//! | `actix-web` | a middleware and an extractor for actix-web 4 (its MSRV, 1.89 for actix-web 4.18, applies) | `integrations::actix` |
-//! | `fuzzing` | internal: fuzz-target bodies and a test-only sealing path; never enable in production | — |
+//! | feature | purpose | minimum versions | unlocks |
+//! |---|---|---|---|
+//! | `http` | the `http` crate's `HeaderMap` in and out (hyper and friends) | http 1.0 | `integrations::http` |
+//! | `axum` | a tower `Layer` and an axum extractor (implies `http`) | axum 0.8 | `integrations::axum` |
+//! | `actix-web` | a middleware and an extractor for actix-web 4 (its MSRV, 1.89 for actix-web 4.18, applies) | actix-web 4.9 | `integrations::actix` |
+//! | `tower-sessions` | a tower layer giving handlers a `tower_sessions_core::Session` kept in the sealed cookie, for tower-sessions and axum-login code (implies `http`) | tower-sessions(-core) 0.14, axum-login 0.18, axum 0.8 | `integrations::tower_sessions` |
+//! | `rocket` | a fairing and a request guard for Rocket 0.5 (its MSRV, 1.89 for Rocket 0.5.2, applies) | Rocket 0.5.1 | `integrations::rocket` |
+//! | `fuzzing` | internal: fuzz-target bodies and a test-only sealing path; never enable in production | — | — |
 //!
 //! # Minimum supported Rust version
 //!

@@ -2,7 +2,7 @@
 //! before routing and writes its cookies into the response, and the
 //! [`SessionHandle`] request guard.
 //!
-//! ```no_run
+//! ```
 //! use rocket::{get, routes};
 //! use serde::{Deserialize, Serialize};
 //! use sealed_session::integrations::rocket::{SessionFairing, SessionHandle};
@@ -21,9 +21,10 @@
 //!
 //! # fn main() -> Result<(), Box<dyn std::error::Error>> {
 //! let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
-//! let _rocket = rocket::build()
+//! let rocket = rocket::build()
 //!     .attach(SessionFairing::<Data>::new(config))
 //!     .mount("/", routes![count]);
+//! assert_eq!(rocket.routes().count(), 1);
 //! # Ok(()) }
 //! ```
 //!

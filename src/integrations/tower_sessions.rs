@@ -93,19 +93,18 @@ use crate::session::Session;
 /// themselves.
 pub use tower_sessions_core;
 
-type ErrorResponse<B> = Arc<dyn Fn(&SealError) -> Response<B> + Send + Sync>;
-
 /// A tower [`Layer`] that inserts a [`tower_sessions_core::Session`] into
 /// every request's extensions and keeps its record in the sealed cookie;
 /// the counterpart of `tower_sessions::SessionManagerLayer`, without a
-/// store.
+/// store. It works with any response body that has a `Default` (as
+/// tower-sessions' own layer does).
 ///
 /// If sealing fails at the end of the request (most often
 /// [`SealError::TooLarge`]), the handler's response is replaced by a `500`
 /// with an empty body; see [`with_error_response`](Self::with_error_response).
-pub struct SessionManagerLayer<B = ()> {
+pub struct SessionManagerLayer<E = DefaultErrorResponse> {
     config: SessionConfig,
-    on_error: Option<ErrorResponse<B>>,
+    on_error: E,
 }
 
 impl SessionManagerLayer {
@@ -114,29 +113,32 @@ impl SessionManagerLayer {
     pub fn new(config: SessionConfig) -> Self {
         Self {
             config,
-            on_error: None,
+            on_error: DefaultErrorResponse,
         }
     }
 }
 
-impl<B> SessionManagerLayer<B> {
+impl<E> SessionManagerLayer<E> {
     /// The response sent instead of the handler's when the session cannot be
     /// sealed.
     ///
     /// Default: `500 Internal Server Error` with an empty body.
     #[must_use]
-    pub fn with_error_response<R>(
+    pub fn with_error_response<F, B>(
         self,
-        respond: impl Fn(&SealError) -> Response<R> + Send + Sync + 'static,
-    ) -> SessionManagerLayer<R> {
+        respond: F,
+    ) -> SessionManagerLayer<CustomErrorResponse<F>>
+    where
+        F: Fn(&SealError) -> Response<B> + Send + Sync + 'static,
+    {
         SessionManagerLayer {
             config: self.config,
-            on_error: Some(Arc::new(respond)),
+            on_error: CustomErrorResponse(Arc::new(respond)),
         }
     }
 }
 
-impl<B> Clone for SessionManagerLayer<B> {
+impl<E: Clone> Clone for SessionManagerLayer<E> {
     fn clone(&self) -> Self {
         Self {
             config: self.config.clone(),
@@ -145,17 +147,60 @@ impl<B> Clone for SessionManagerLayer<B> {
     }
 }
 
-impl<B> fmt::Debug for SessionManagerLayer<B> {
+impl<E> fmt::Debug for SessionManagerLayer<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionManagerLayer")
             .field("config", &self.config)
-            .field("error_response", &self.on_error.is_some())
             .finish_non_exhaustive()
     }
 }
 
-impl<S, B> Layer<S> for SessionManagerLayer<B> {
-    type Service = SessionManager<S, B>;
+/// What [`SessionManagerLayer`] answers when the session cannot be sealed.
+pub trait ErrorResponder<B>: Clone + Send + Sync + 'static {
+    /// The response for `err`.
+    fn respond(&self, err: &SealError) -> Response<B>;
+}
+
+/// The default [`ErrorResponder`]: `500 Internal Server Error`, empty body.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DefaultErrorResponse;
+
+impl<B: Default> ErrorResponder<B> for DefaultErrorResponse {
+    fn respond(&self, _err: &SealError) -> Response<B> {
+        let mut response = Response::new(B::default());
+        *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
+        response
+    }
+}
+
+/// The [`ErrorResponder`] set by
+/// [`SessionManagerLayer::with_error_response`].
+pub struct CustomErrorResponse<F>(Arc<F>);
+
+impl<F> Clone for CustomErrorResponse<F> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0))
+    }
+}
+
+impl<F> fmt::Debug for CustomErrorResponse<F> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("CustomErrorResponse")
+            .finish_non_exhaustive()
+    }
+}
+
+impl<F, B> ErrorResponder<B> for CustomErrorResponse<F>
+where
+    F: Fn(&SealError) -> Response<B> + Send + Sync + 'static,
+{
+    fn respond(&self, err: &SealError) -> Response<B> {
+        (self.0)(err)
+    }
+}
+
+impl<S, E: Clone> Layer<S> for SessionManagerLayer<E> {
+    type Service = SessionManager<S, E>;
 
     fn layer(&self, inner: S) -> Self::Service {
         SessionManager {
@@ -166,12 +211,12 @@ impl<S, B> Layer<S> for SessionManagerLayer<B> {
 }
 
 /// The service made by [`SessionManagerLayer`].
-pub struct SessionManager<S, B = ()> {
+pub struct SessionManager<S, E = DefaultErrorResponse> {
     inner: S,
-    layer: SessionManagerLayer<B>,
+    layer: SessionManagerLayer<E>,
 }
 
-impl<S: Clone, B> Clone for SessionManager<S, B> {
+impl<S: Clone, E: Clone> Clone for SessionManager<S, E> {
     fn clone(&self) -> Self {
         Self {
             inner: self.inner.clone(),
@@ -180,7 +225,7 @@ impl<S: Clone, B> Clone for SessionManager<S, B> {
     }
 }
 
-impl<S, B> fmt::Debug for SessionManager<S, B> {
+impl<S, E> fmt::Debug for SessionManager<S, E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionManager")
             .field("layer", &self.layer)
@@ -188,13 +233,13 @@ impl<S, B> fmt::Debug for SessionManager<S, B> {
     }
 }
 
-impl<S, B, ReqBody, ResBody> Service<Request<ReqBody>> for SessionManager<S, B>
+impl<S, E, ReqBody, ResBody> Service<Request<ReqBody>> for SessionManager<S, E>
 where
     S: Service<Request<ReqBody>, Response = Response<ResBody>> + Clone + Send + 'static,
     S::Future: Send + 'static,
     ReqBody: Send + 'static,
-    ResBody: Default + Send + 'static,
-    B: Into<ResBody> + 'static,
+    ResBody: Send + 'static,
+    E: ErrorResponder<ResBody>,
 {
     type Response = Response<ResBody>;
     type Error = S::Error;
@@ -226,14 +271,9 @@ where
                     .map(|_| SealError::Serialize),
                 Err(err) => Some(err),
             };
-            Ok(match (failure, on_error) {
-                (None, _) => response,
-                (Some(err), Some(respond)) => respond(&err).map(Into::into),
-                (Some(_), None) => {
-                    let mut response = Response::new(ResBody::default());
-                    *response.status_mut() = StatusCode::INTERNAL_SERVER_ERROR;
-                    response
-                }
+            Ok(match failure {
+                None => response,
+                Some(err) => on_error.respond(&err),
             })
         })
     }

@@ -15,11 +15,9 @@ use axum_login::{login_required, AuthManager, AuthSession, AuthUser, AuthnBacken
 use sealed_session::integrations::tower_sessions::SessionManagerLayer;
 use sealed_session::SessionConfig;
 use serde::Deserialize;
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 use tower_sessions_core::Session;
 
-use crate::support::{config, key_text, Browser, NAME};
+use crate::support::{config, key_text, AxumServer, Browser, NAME};
 
 #[derive(Debug, Clone)]
 struct User {
@@ -130,42 +128,20 @@ async fn whoami(session: Session) -> String {
     format!("{id} {}", theme.unwrap_or_default())
 }
 
-/// A running server; stopped when dropped.
-struct Server {
-    url: String,
-    task: JoinHandle<()>,
-}
-
-impl Server {
-    async fn start(config: SessionConfig, backend: Backend) -> Self {
-        let app = Router::new()
-            .route("/protected", get(protected))
-            .route_layer(login_required!(Backend))
-            .route("/login", post(login))
-            .route("/logout", post(logout))
-            .route("/remember", post(remember))
-            .route("/whoami", get(whoami))
-            .layer(tower_layer::layer_fn(move |inner| {
-                AuthManager::new(inner, backend.clone(), "axum-login.data")
-            }))
-            .layer(SessionManagerLayer::new(config));
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        Self { url, task }
-    }
-
-    fn at(&self, path: &str) -> String {
-        format!("{}{path}", self.url)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+/// The application on `config`, with axum-login over `backend`.
+async fn server(config: SessionConfig, backend: Backend) -> AxumServer {
+    let app = Router::new()
+        .route("/protected", get(protected))
+        .route_layer(login_required!(Backend))
+        .route("/login", post(login))
+        .route("/logout", post(logout))
+        .route("/remember", post(remember))
+        .route("/whoami", get(whoami))
+        .layer(tower_layer::layer_fn(move |inner| {
+            AuthManager::new(inner, backend.clone(), "axum-login.data")
+        }))
+        .layer(SessionManagerLayer::new(config));
+    AxumServer::start(app).await
 }
 
 fn ada() -> [(&'static str, &'static str); 2] {
@@ -175,7 +151,7 @@ fn ada() -> [(&'static str, &'static str); 2] {
 #[tokio::test]
 async fn login_protected_route_and_logout() {
     let backend = Backend::with_user(1, "ada", "lovelace");
-    let server = Server::start(config(&format!("1:{}", key_text())), backend).await;
+    let server = server(config(&format!("1:{}", key_text())), backend).await;
     let browser = Browser::new();
 
     // Not logged in: the protected route refuses, and no cookie is set.
@@ -230,7 +206,7 @@ async fn login_protected_route_and_logout() {
 #[tokio::test]
 async fn a_password_change_ends_every_copy_of_the_session() {
     let backend = Backend::with_user(1, "ada", "lovelace");
-    let server = Server::start(config(&format!("1:{}", key_text())), backend.clone()).await;
+    let server = server(config(&format!("1:{}", key_text())), backend.clone()).await;
     let browser = Browser::new();
     assert_eq!(browser.post(&server.at("/login"), &ada()).await.status, 200);
     let copy = browser.session_value().unwrap();
@@ -251,9 +227,9 @@ async fn a_password_change_ends_every_copy_of_the_session() {
 async fn a_key_rotation_keeps_the_user_logged_in() {
     let (old, new) = (key_text(), key_text());
     let backend = Backend::with_user(1, "ada", "lovelace");
-    let before = Server::start(config(&format!("1:{old}")), backend.clone()).await;
-    let during = Server::start(config(&format!("2:{new},1:{old}")), backend.clone()).await;
-    let after = Server::start(config(&format!("2:{new}")), backend).await;
+    let before = server(config(&format!("1:{old}")), backend.clone()).await;
+    let during = server(config(&format!("2:{new},1:{old}")), backend.clone()).await;
+    let after = server(config(&format!("2:{new}")), backend).await;
     let browser = Browser::new();
 
     assert_eq!(browser.post(&before.at("/login"), &ada()).await.status, 200);

@@ -84,6 +84,10 @@ struct Server {
 
 impl Server {
     async fn start(sessions: SessionConfig) -> Self {
+        Self::with(SessionFairing::new(sessions)).await
+    }
+
+    async fn with(fairing: SessionFairing<Data>) -> Self {
         let figment = Config::figment()
             .merge(("address", "127.0.0.1"))
             .merge(("port", 0))
@@ -92,7 +96,7 @@ impl Server {
             .merge(("cli_colors", false));
         let (port_tx, port_rx) = oneshot::channel();
         let rocket = rocket::custom(figment)
-            .attach(SessionFairing::<Data>::new(sessions))
+            .attach(fairing)
             .attach(AdHoc::on_liftoff("port", move |rocket| {
                 let port = rocket.config().port;
                 Box::pin(async move {
@@ -242,4 +246,23 @@ async fn a_guard_without_its_fairing_is_a_500() {
     let server = Server::start(config(&format!("1:{}", key_text()))).await;
     let reply = Browser::new().get(&server.at("/unconfigured")).await;
     assert_eq!(reply.status, 500, "{reply:?}");
+}
+
+#[tokio::test]
+async fn the_revocation_check_ends_a_session_before_the_handler() {
+    let fairing = SessionFairing::new(config(&format!("1:{}", key_text())))
+        .with_revocation_check(|data: &Data, _meta| data.user.as_deref() == Some("mallory"));
+    let server = Server::with(fairing).await;
+    let browser = Browser::new();
+    browser.post(&server.at("/login"), &[("user", "ada")]).await;
+    assert_eq!(browser.get(&server.at("/peek")).await.body, "0 ada");
+    browser
+        .post(&server.at("/login"), &[("user", "mallory")])
+        .await;
+    let reply = browser.get(&server.at("/peek")).await;
+    assert_eq!(reply.body, "none");
+    assert!(
+        reply.one_session_cookie().contains("Max-Age=0"),
+        "{reply:?}"
+    );
 }

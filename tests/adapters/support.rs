@@ -151,3 +151,36 @@ impl Browser {
         }
     }
 }
+
+/// A running axum server on 127.0.0.1, port 0; stopped when dropped.
+#[cfg(feature = "tower-sessions")]
+pub(crate) struct AxumServer {
+    url: String,
+    task: tokio::task::JoinHandle<()>,
+}
+
+#[cfg(feature = "tower-sessions")]
+impl AxumServer {
+    /// Serves `app`. The listener is bound before this returns, so the
+    /// server is ready: the kernel queues connections until it accepts.
+    pub(crate) async fn start(app: axum::Router) -> Self {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        let task = tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Self { url, task }
+    }
+
+    /// The URL of `path` on this server.
+    pub(crate) fn at(&self, path: &str) -> String {
+        format!("{}{path}", self.url)
+    }
+}
+
+#[cfg(feature = "tower-sessions")]
+impl Drop for AxumServer {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}

@@ -7,11 +7,9 @@ use axum::Router;
 use sealed_session::integrations::tower_sessions::SessionManagerLayer;
 use sealed_session::SessionConfig;
 use serde_json::{json, Value};
-use tokio::net::TcpListener;
-use tokio::task::JoinHandle;
 use tower_sessions_core::Session;
 
-use crate::support::{config, key_text, Browser};
+use crate::support::{config, key_text, AxumServer, Browser};
 
 /// Everything JSON can hold, nested.
 fn sample() -> Value {
@@ -69,43 +67,22 @@ async fn huge(session: Session) -> StatusCode {
         .map_or(StatusCode::INTERNAL_SERVER_ERROR, |()| StatusCode::OK)
 }
 
-struct Server {
-    url: String,
-    task: JoinHandle<()>,
-}
-
-impl Server {
-    async fn start(config: SessionConfig) -> Self {
-        let app = Router::new()
-            .route("/put", post(put))
-            .route("/show", get(show))
-            .route("/cycle", post(cycle))
-            .route("/flush", post(flush))
-            .route("/flush-and-put", post(flush_and_put))
-            .route("/put-then-fail", post(put_then_fail))
-            .route("/huge", post(huge))
-            .layer(SessionManagerLayer::new(config));
-        let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let url = format!("http://{}", listener.local_addr().unwrap());
-        let task = tokio::spawn(async move {
-            axum::serve(listener, app).await.unwrap();
-        });
-        Self { url, task }
-    }
-
-    fn at(&self, path: &str) -> String {
-        format!("{}{path}", self.url)
-    }
-}
-
-impl Drop for Server {
-    fn drop(&mut self) {
-        self.task.abort();
-    }
+/// The application on `config`.
+async fn server(config: SessionConfig) -> AxumServer {
+    let app = Router::new()
+        .route("/put", post(put))
+        .route("/show", get(show))
+        .route("/cycle", post(cycle))
+        .route("/flush", post(flush))
+        .route("/flush-and-put", post(flush_and_put))
+        .route("/put-then-fail", post(put_then_fail))
+        .route("/huge", post(huge))
+        .layer(SessionManagerLayer::new(config));
+    AxumServer::start(app).await
 }
 
 /// The id and the value `/show` reports.
-async fn show_of(browser: &Browser, server: &Server) -> (String, String) {
+async fn show_of(browser: &Browser, server: &AxumServer) -> (String, String) {
     let body = browser.get(&server.at("/show")).await.body;
     let (id, value) = body.split_once('|').unwrap();
     (id.to_owned(), value.to_owned())
@@ -113,7 +90,7 @@ async fn show_of(browser: &Browser, server: &Server) -> (String, String) {
 
 #[tokio::test]
 async fn values_round_trip_and_ids_follow_cycle_and_flush() {
-    let server = Server::start(config(&format!("1:{}", key_text()))).await;
+    let server = server(config(&format!("1:{}", key_text()))).await;
     let browser = Browser::new();
     assert_eq!(
         show_of(&browser, &server).await,
@@ -161,7 +138,7 @@ async fn values_round_trip_and_ids_follow_cycle_and_flush() {
 
 #[tokio::test]
 async fn a_server_error_saves_nothing() {
-    let server = Server::start(config(&format!("1:{}", key_text()))).await;
+    let server = server(config(&format!("1:{}", key_text()))).await;
     let browser = Browser::new();
     let reply = browser.post(&server.at("/put-then-fail"), &[]).await;
     assert_eq!(reply.status, 503);
@@ -170,7 +147,7 @@ async fn a_server_error_saves_nothing() {
 
 #[tokio::test]
 async fn a_session_too_large_for_a_cookie_is_a_500_without_cookie() {
-    let server = Server::start(config(&format!("1:{}", key_text()))).await;
+    let server = server(config(&format!("1:{}", key_text()))).await;
     let browser = Browser::new();
     let reply = browser.post(&server.at("/huge"), &[]).await;
     assert_eq!((reply.status, reply.body.as_str()), (500, ""), "{reply:?}");
@@ -186,12 +163,49 @@ async fn the_error_response_can_be_replaced() {
             *response.status_mut() = StatusCode::INSUFFICIENT_STORAGE;
             response
         });
-    let app = Router::new().route("/huge", post(huge)).layer(layer);
-    let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/huge", listener.local_addr().unwrap());
-    let task = tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    let reply = Browser::new().post(&url, &[]).await;
-    task.abort();
+    let server = AxumServer::start(Router::new().route("/huge", post(huge)).layer(layer)).await;
+    let reply = Browser::new().post(&server.at("/huge"), &[]).await;
     assert_eq!(reply.status, 507, "{reply:?}");
     assert!(reply.body.contains("over the limit"), "{reply:?}");
+}
+
+/// A plain tower service with a `String` body (not axum's): the layer works
+/// with any body that has a `Default`.
+#[derive(Clone)]
+struct Plain;
+
+impl tower_service::Service<http::Request<()>> for Plain {
+    type Response = http::Response<String>;
+    type Error = std::convert::Infallible;
+    type Future = std::pin::Pin<
+        Box<dyn std::future::Future<Output = Result<Self::Response, Self::Error>> + Send>,
+    >;
+
+    fn poll_ready(
+        &mut self,
+        _cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Result<(), Self::Error>> {
+        std::task::Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: http::Request<()>) -> Self::Future {
+        let session = request.extensions().get::<Session>().cloned().unwrap();
+        Box::pin(async move {
+            session.insert("n", 1).await.unwrap();
+            Ok(http::Response::new("stored".to_owned()))
+        })
+    }
+}
+
+#[tokio::test]
+async fn any_body_with_a_default_works() {
+    use tower_layer::Layer;
+    use tower_service::Service;
+
+    let mut service = SessionManagerLayer::new(config(&format!("1:{}", key_text()))).layer(Plain);
+    let response = service.call(http::Request::new(())).await.unwrap();
+    assert_eq!(response.body(), "stored");
+    let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
+    assert!(set_cookie.starts_with("__Host-session="), "{set_cookie}");
+    assert_eq!(response.headers()["cache-control"], "private, no-store");
 }
