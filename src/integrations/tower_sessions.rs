@@ -42,8 +42,14 @@
 //!   logout) sends the removal cookie; data stored after it starts a new
 //!   session with new ids.
 //! - The record's values are `serde_json::Value`s; they are sealed in a
-//!   compact binary form (postcard, numbers as varints, arrays of bytes as
-//!   one byte per small number), not as JSON text.
+//!   compact binary form, not as JSON text: the session's payload is the
+//!   postcard encoding of the tower-sessions id (`i128`) and the map as a
+//!   sequence of (key, value) pairs, each value a tagged union (null, bool,
+//!   unsigned, signed, float, decimal text, string, array, object, bytes)
+//!   in which numbers are varints and an array of integers from 0 to 255
+//!   is raw bytes. axum-login's record (user id 42 and a 32-byte
+//!   `session_auth_hash`) is 92 bytes of plaintext this way, against 194
+//!   with JSON text values and 215 as one JSON document.
 //!
 //! # Where this differs from a session store
 //!
