@@ -126,6 +126,58 @@ impl fmt::Display for KeyError {
 
 impl std::error::Error for KeyError {}
 
+/// Why [`Sealer::replace_keyring`](crate::Sealer::replace_keyring) refused
+/// a new keyring: the swap would leave values this server sealed a moment
+/// ago unable to open, logging their sessions out.
+///
+/// The running keyring is kept. To rotate without logging anyone out, go
+/// through the steps of SECURITY.md ("Key rotation"): add, promote, and drop
+/// the old key only after the absolute lifetime.
+///
+/// ```
+/// use sealed_session::{Key, KeyId, Keyring, KeyringSwapError, Sealer};
+///
+/// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+/// // Key 2 promoted and key 1 dropped in one step: refused.
+/// let err = sealer.replace_keyring(Keyring::new(KeyId::new(2), Key::generate()));
+/// assert_eq!(err, Err(KeyringSwapError::PrimaryMissing { id: KeyId::new(1) }));
+/// assert_eq!(sealer.keyring().primary_id(), KeyId::new(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyringSwapError {
+    /// The new keyring lacks the running primary key, which sealed every
+    /// value this server issued until now.
+    PrimaryMissing {
+        /// The id of the running primary key.
+        id: crate::KeyId,
+    },
+    /// The new keyring holds other key bytes under an id of the running
+    /// keyring: values sealed under that id would fail authentication.
+    KeyChanged {
+        /// The id whose key differs.
+        id: crate::KeyId,
+    },
+}
+
+impl fmt::Display for KeyringSwapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PrimaryMissing { id } => write!(
+                f,
+                "new keyring lacks the running primary key {id}; add and promote a key before dropping the old one"
+            ),
+            Self::KeyChanged { id } => write!(
+                f,
+                "new keyring holds different key bytes under the running key id {id}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for KeyringSwapError {}
+
 /// An error found while building a [`Sealer`](crate::Sealer) configuration.
 ///
 /// A configuration is checked once, when it is built: a built configuration

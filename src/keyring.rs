@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::error::{KeyError, KeyErrorReason};
+use crate::error::{KeyError, KeyErrorReason, KeyringSwapError};
 use crate::key::{Key, KeyId};
 
 /// The keys of a deployment: one primary key that seals, and any number of
@@ -238,6 +238,29 @@ impl Keyring {
         }
         let pos = *self.index.get(&id)?;
         self.entries.get(pos).map(|(_, key)| &**key)
+    }
+
+    /// Checks that `new` can replace this keyring on a running server: it
+    /// holds this ring's primary key, and no id of this ring names other
+    /// key bytes in `new`. Every shared id is compared (no early exit), in
+    /// constant time per key.
+    pub(crate) fn check_replacement(&self, new: &Self) -> Result<(), KeyringSwapError> {
+        let primary_id = self.primary_id();
+        if !new.contains(primary_id) {
+            return Err(KeyringSwapError::PrimaryMissing { id: primary_id });
+        }
+        let mut changed = None;
+        for (id, key) in &self.entries {
+            if let Some(other) = new.find(*id) {
+                if !other.ct_eq(key) && changed.is_none() {
+                    changed = Some(*id);
+                }
+            }
+        }
+        match changed {
+            Some(id) => Err(KeyringSwapError::KeyChanged { id }),
+            None => Ok(()),
+        }
     }
 
     fn push(&mut self, id: KeyId, key: Key) -> Result<(), KeyError> {

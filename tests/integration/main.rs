@@ -17,6 +17,7 @@ mod properties;
 mod redaction;
 mod rotation;
 mod roundtrip;
+mod swap;
 mod tamper;
 mod threads;
 mod vectors;
