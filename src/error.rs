@@ -67,6 +67,24 @@ pub enum KeyError {
     PrimaryKey,
     /// The environment variable holding the keyring is missing or not Unicode.
     MissingVariable,
+    /// The keyring file could not be opened or read.
+    FileUnreadable {
+        /// What the operating system reported.
+        kind: std::io::ErrorKind,
+    },
+    /// The keyring file may be read or written by its group or by others
+    /// (Unix): whoever can read it can forge sessions.
+    FilePermissions {
+        /// The file's permission bits, such as `0o644`.
+        mode: u32,
+    },
+    /// The keyring file is larger than a keyring file can be.
+    FileTooLarge {
+        /// The largest keyring file read, in bytes.
+        limit: usize,
+    },
+    /// The keyring file is not UTF-8 text.
+    FileNotUtf8,
     /// The operating system's random number generator failed.
     Random,
 }
@@ -119,6 +137,16 @@ impl fmt::Display for KeyError {
             Self::MissingVariable => {
                 f.write_str("keyring environment variable is not set or not unicode")
             }
+            Self::FileUnreadable { kind } => write!(f, "keyring file could not be read: {kind}"),
+            Self::FilePermissions { mode } => write!(
+                f,
+                "keyring file is accessible to group or others (mode {mode:o}), expected access for its owner only (chmod 600)"
+            ),
+            Self::FileTooLarge { limit } => write!(
+                f,
+                "keyring file is larger than {limit} bytes, expected one keyring line"
+            ),
+            Self::FileNotUtf8 => f.write_str("keyring file is not utf-8 text"),
             Self::Random => f.write_str("operating system random number generator failed"),
         }
     }

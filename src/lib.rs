@@ -138,7 +138,7 @@ pub use format::{
 };
 pub use header::{cookie_pairs, cookie_values, CookiePairs, CookieValues, MAX_COOKIE_CANDIDATES};
 pub use key::{Key, KeyId, KEY_LEN};
-pub use keyring::Keyring;
+pub use keyring::{Keyring, Rotation};
 pub use meta::{Opened, SessionId, SessionMeta};
 pub use seal::{
     Sealer, SealerBuilder, DEFAULT_ABSOLUTE_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_COOKIE_NAME,
