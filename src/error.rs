@@ -206,6 +206,57 @@ impl fmt::Display for KeyringSwapError {
 
 impl std::error::Error for KeyringSwapError {}
 
+/// Why a reload of a key file did not change the running keyring, or why a
+/// [`KeyFileReloader`](crate::KeyFileReloader) could not start. In every case
+/// the running keyring is kept.
+#[cfg(feature = "reload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reload")))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// The key file could not be read, or does not hold a valid keyring.
+    Key(KeyError),
+    /// The keyring in the file would log sessions out; see
+    /// [`Sealer::replace_keyring`](crate::Sealer::replace_keyring).
+    Swap(KeyringSwapError),
+    /// The reloader was started outside a tokio runtime.
+    NoRuntime,
+    /// The reloader has neither SIGHUP nor an interval to reload on.
+    NoTrigger,
+    /// The SIGHUP listener could not be installed (or the platform has no
+    /// SIGHUP: [`std::io::ErrorKind::Unsupported`]).
+    Signal {
+        /// What the operating system reported.
+        kind: std::io::ErrorKind,
+    },
+}
+
+#[cfg(feature = "reload")]
+impl fmt::Display for ReloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Key(e) => write!(f, "key file not loaded: {e}"),
+            Self::Swap(e) => write!(f, "key file not applied: {e}"),
+            Self::NoRuntime => f.write_str("key file reloader needs a tokio runtime"),
+            Self::NoTrigger => {
+                f.write_str("key file reloader needs SIGHUP or an interval to reload on")
+            }
+            Self::Signal { kind } => write!(f, "SIGHUP listener not installed: {kind}"),
+        }
+    }
+}
+
+#[cfg(feature = "reload")]
+impl std::error::Error for ReloadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Key(e) => Some(e),
+            Self::Swap(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
 /// An error found while building a [`Sealer`](crate::Sealer) configuration.
 ///
 /// A configuration is checked once, when it is built: a built configuration

@@ -83,6 +83,8 @@
 //! | `http` | the `http` crate's `HeaderMap` in and out (hyper and friends) | `integrations::http` |
 //! | `axum` | a tower `Layer` and an axum extractor (implies `http`) | `integrations::axum` |
 //! | `actix-web` | a middleware and an extractor for actix-web 4 (its MSRV, 1.89 for actix-web 4.18, applies) | `integrations::actix` |
+//! | `reload` | reloads a key file into a running sealer on SIGHUP or an interval, on tokio | [`KeyFileReloader`] |
+//! | `tracing` | logs key reloads through `tracing` (key ids, never key bytes) | — |
 //! | `fuzzing` | internal: fuzz-target bodies and a test-only sealing path; never enable in production | — |
 //!
 //! # Minimum supported Rust version
@@ -121,6 +123,8 @@ mod key;
 mod keyring;
 mod meta;
 mod random;
+#[cfg(feature = "reload")]
+mod reload;
 mod seal;
 mod session;
 
@@ -129,6 +133,8 @@ pub use clock::{Clock, FixedClock, SystemClock, UnixSeconds};
 pub use config::{Rolling, SessionConfig, SessionConfigBuilder, MAX_ATTRIBUTE_VALUE_BYTES};
 pub use cookie::SameSite;
 pub use csrf::CSRF_TOKEN_LEN;
+#[cfg(feature = "reload")]
+pub use error::ReloadError;
 pub use error::{
     ConfigError, CsrfError, KeyError, KeyErrorReason, KeyringSwapError, OpenError, SealError,
 };
@@ -140,6 +146,8 @@ pub use header::{cookie_pairs, cookie_values, CookiePairs, CookieValues, MAX_COO
 pub use key::{Key, KeyId, KEY_LEN};
 pub use keyring::{Keyring, Rotation};
 pub use meta::{Opened, SessionId, SessionMeta};
+#[cfg(feature = "reload")]
+pub use reload::{KeyFileReloader, Reloaded};
 pub use seal::{
     Sealer, SealerBuilder, DEFAULT_ABSOLUTE_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_COOKIE_NAME,
     DEFAULT_IDLE_TIMEOUT, MAX_LIFETIME,
