@@ -277,3 +277,90 @@ fn outside_a_runtime_the_reloader_does_not_start() {
     assert_eq!(err, ReloadError::NoRuntime);
     assert_eq!(err.to_string(), "key file reloader needs a tokio runtime");
 }
+
+/// With the `tracing` feature, every reload logs the key ids before and
+/// after (and, on failure, the running ids and the error), never key text.
+#[cfg(feature = "tracing")]
+#[test]
+fn reloads_log_key_ids_and_never_key_bytes() {
+    use std::fmt::Write as _;
+    use std::sync::{Arc, Mutex};
+
+    /// Records every event as one line of its level and fields.
+    struct Capture(Arc<Mutex<Vec<String>>>);
+
+    struct Fields(String);
+
+    impl tracing::field::Visit for Fields {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+
+    impl tracing::Subscriber for Capture {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            let mut fields = Fields(event.metadata().level().to_string());
+            event.record(&mut fields);
+            self.0.lock().unwrap().push(fields.0);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    let dir = TempDir::new("tracing");
+    let path = dir.0.join("session-keys");
+    let start = Keyring::new(id(1), Key::generate());
+    let rotation = start.rotate_to(id(2), Key::generate()).unwrap();
+    replace_file(&path, start.to_file_contents().as_bytes());
+    let config = sealed_session::SessionConfig::builder(Keyring::from_file(&path).unwrap())
+        .build()
+        .unwrap();
+    let reloader = sealed_session::KeyFileReloader::new(config.sealer(), &path);
+
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    tracing::subscriber::with_default(Capture(Arc::clone(&lines)), || {
+        replace_file(&path, rotation.promoted().to_file_contents().as_bytes());
+        reloader.reload().unwrap();
+        reloader.reload().unwrap();
+        replace_file(&path, b"2:not-a-key\n");
+        reloader.reload().unwrap_err();
+    });
+    let lines = lines.lock().unwrap().clone();
+    assert_eq!(lines.len(), 3, "{lines:#?}");
+    assert!(lines[0].starts_with("INFO"), "{}", lines[0]);
+    assert!(
+        lines[0].contains("previous=[KeyId(1)]")
+            && lines[0].contains("current=[KeyId(2), KeyId(1)]"),
+        "{}",
+        lines[0]
+    );
+    assert!(lines[1].starts_with("DEBUG"), "{}", lines[1]);
+    assert!(lines[2].starts_with("WARN"), "{}", lines[2]);
+    assert!(
+        lines[2].contains("running=[KeyId(2), KeyId(1)]")
+            && lines[2].contains("keyring entry 1 has an invalid key"),
+        "{}",
+        lines[2]
+    );
+    let line = rotation.promoted().to_line();
+    let all = lines.join("\n");
+    for key_text in line
+        .split(',')
+        .filter_map(|e| e.split_once(':'))
+        .map(|(_, k)| k)
+    {
+        for start in 0..key_text.len() - 8 {
+            let window = &key_text[start..start + 8];
+            assert!(!all.contains(window), "a log shows key text: {all}");
+        }
+    }
+    assert!(!all.contains("not-a-key"));
+}
