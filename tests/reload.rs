@@ -17,11 +17,13 @@
 #[allow(dead_code)]
 #[path = "../examples/reload.rs"]
 mod example;
+// Shared with the integration tests, which use more of it.
+#[allow(dead_code)]
+#[path = "integration/files.rs"]
+mod files;
 
 use std::fs;
-use std::io::Write as _;
-use std::os::unix::fs::{OpenOptionsExt as _, PermissionsExt as _};
-use std::path::{Path, PathBuf};
+use std::os::unix::fs::PermissionsExt as _;
 use std::time::Duration;
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -29,49 +31,14 @@ use base64::Engine as _;
 use sealed_session::{Key, KeyError, KeyId, Keyring, KeyringSwapError, ReloadError, Reloaded};
 use tokio::sync::mpsc::{unbounded_channel, UnboundedReceiver};
 
+use files::{replace_file, TempDir};
+
 const NAME: &str = "__Host-session";
 /// The longest wait for one reload's report; a reload takes microseconds.
 const REPORT_TIMEOUT: Duration = Duration::from_secs(10);
 
 fn id(n: u32) -> KeyId {
     KeyId::new(n)
-}
-
-/// A directory of its own, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(name: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "sealed-session-reload-{}-{name}",
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Replaces `path` atomically with `contents`, readable by its owner only:
-/// written beside it, then renamed over it.
-fn replace_file(path: &Path, contents: &[u8]) {
-    let next = path.with_extension("next");
-    let mut file = fs::OpenOptions::new()
-        .write(true)
-        .create(true)
-        .truncate(true)
-        .mode(0o600)
-        .open(&next)
-        .unwrap();
-    file.write_all(contents).unwrap();
-    file.sync_all().unwrap();
-    fs::rename(&next, path).unwrap();
 }
 
 /// Sends SIGHUP to this process, through the system's `kill`.

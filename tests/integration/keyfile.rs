@@ -2,54 +2,15 @@
 //! file contents of each rotation step.
 
 use std::fs;
-use std::io::Write as _;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
 use sealed_session::{KeyError, KeyErrorReason, KeyId, Keyring, KeyringSwapError};
 
 use crate::common::{key, ring, sealer, windows, T0};
+use crate::files::TempDir;
 
 fn id(n: u32) -> KeyId {
     KeyId::new(n)
-}
-
-/// A directory of its own for one test, removed when dropped.
-struct TempDir(PathBuf);
-
-impl TempDir {
-    fn new(test: &str) -> Self {
-        let dir = std::env::temp_dir().join(format!(
-            "sealed-session-keyfile-{}-{test}",
-            std::process::id()
-        ));
-        let _ = fs::remove_dir_all(&dir);
-        fs::create_dir_all(&dir).unwrap();
-        Self(dir)
-    }
-
-    /// Writes `contents` to `name`, readable by its owner only.
-    fn write(&self, name: &str, contents: &[u8]) -> PathBuf {
-        let path = self.0.join(name);
-        write_owner_only(&path, contents);
-        path
-    }
-}
-
-impl Drop for TempDir {
-    fn drop(&mut self) {
-        let _ = fs::remove_dir_all(&self.0);
-    }
-}
-
-/// Creates or truncates `path` with mode 0600 (on Unix) and writes
-/// `contents`.
-fn write_owner_only(path: &Path, contents: &[u8]) {
-    let mut options = fs::OpenOptions::new();
-    options.write(true).create(true).truncate(true);
-    #[cfg(unix)]
-    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-    let mut file = options.open(path).unwrap();
-    file.write_all(contents).unwrap();
 }
 
 #[cfg(unix)]

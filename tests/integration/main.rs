@@ -11,6 +11,7 @@
 mod common;
 
 mod expiry;
+mod files;
 mod keyfile;
 mod keyring;
 mod limits;
