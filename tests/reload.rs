@@ -41,6 +41,63 @@ fn id(n: u32) -> KeyId {
     KeyId::new(n)
 }
 
+/// A subscriber for the whole process, installed by every test before
+/// anything logs (a subscriber installed while other threads log may miss
+/// events: tracing caches each call site's interest when first hit).
+#[cfg(feature = "tracing")]
+mod logs {
+    use std::fmt::Write as _;
+    use std::sync::{Arc, Mutex, OnceLock};
+
+    type Lines = Arc<Mutex<Vec<String>>>;
+
+    /// Records every event as one line of its level and fields.
+    struct Capture(Lines);
+
+    struct Fields(String);
+
+    impl tracing::field::Visit for Fields {
+        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+
+    impl tracing::Subscriber for Capture {
+        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
+            tracing::span::Id::from_u64(1)
+        }
+        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
+        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
+        fn event(&self, event: &tracing::Event<'_>) {
+            let mut fields = Fields(event.metadata().level().to_string());
+            event.record(&mut fields);
+            self.0.lock().unwrap().push(fields.0);
+        }
+        fn enter(&self, _: &tracing::span::Id) {}
+        fn exit(&self, _: &tracing::span::Id) {}
+    }
+
+    /// The lines logged by every test of this binary so far.
+    pub(crate) fn capture() -> Lines {
+        static LINES: OnceLock<Lines> = OnceLock::new();
+        Arc::clone(LINES.get_or_init(|| {
+            let lines = Lines::default();
+            tracing::subscriber::set_global_default(Capture(Arc::clone(&lines)))
+                .expect("the only global subscriber");
+            lines
+        }))
+    }
+}
+
+/// Installs the process-wide log capture (with the `tracing` feature).
+fn init_logs() {
+    #[cfg(feature = "tracing")]
+    logs::capture();
+}
+
 /// Sends SIGHUP to this process, through the system's `kill`.
 fn sighup() {
     let status = std::process::Command::new("kill")
@@ -92,6 +149,7 @@ async fn visit(client: &reqwest::Client, url: &str, cookie: Option<&str>) -> (u3
 
 #[tokio::test]
 async fn the_example_reloads_its_key_file_on_sighup_and_keeps_every_session() {
+    init_logs();
     let dir = TempDir::new("sighup");
     let path = dir.0.join("session-keys");
     let start = Keyring::new(id(1), Key::generate());
@@ -214,6 +272,7 @@ async fn the_example_reloads_its_key_file_on_sighup_and_keeps_every_session() {
 
 #[tokio::test]
 async fn a_reloader_needs_a_trigger_and_no_trigger_is_refused() {
+    init_logs();
     let config = sealed_session::SessionConfig::builder(Keyring::new(id(1), Key::generate()))
         .build()
         .unwrap();
@@ -235,6 +294,7 @@ async fn a_reloader_needs_a_trigger_and_no_trigger_is_refused() {
 
 #[test]
 fn outside_a_runtime_the_reloader_does_not_start() {
+    init_logs();
     let config = sealed_session::SessionConfig::builder(Keyring::new(id(1), Key::generate()))
         .build()
         .unwrap();
@@ -250,38 +310,7 @@ fn outside_a_runtime_the_reloader_does_not_start() {
 #[cfg(feature = "tracing")]
 #[test]
 fn reloads_log_key_ids_and_never_key_bytes() {
-    use std::fmt::Write as _;
-    use std::sync::{Arc, Mutex};
-
-    /// Records every event as one line of its level and fields.
-    struct Capture(Arc<Mutex<Vec<String>>>);
-
-    struct Fields(String);
-
-    impl tracing::field::Visit for Fields {
-        fn record_debug(&mut self, field: &tracing::field::Field, value: &dyn std::fmt::Debug) {
-            let _ = write!(self.0, " {}={value:?}", field.name());
-        }
-    }
-
-    impl tracing::Subscriber for Capture {
-        fn enabled(&self, _: &tracing::Metadata<'_>) -> bool {
-            true
-        }
-        fn new_span(&self, _: &tracing::span::Attributes<'_>) -> tracing::span::Id {
-            tracing::span::Id::from_u64(1)
-        }
-        fn record(&self, _: &tracing::span::Id, _: &tracing::span::Record<'_>) {}
-        fn record_follows_from(&self, _: &tracing::span::Id, _: &tracing::span::Id) {}
-        fn event(&self, event: &tracing::Event<'_>) {
-            let mut fields = Fields(event.metadata().level().to_string());
-            event.record(&mut fields);
-            self.0.lock().unwrap().push(fields.0);
-        }
-        fn enter(&self, _: &tracing::span::Id) {}
-        fn exit(&self, _: &tracing::span::Id) {}
-    }
-
+    let logs = logs::capture();
     let dir = TempDir::new("tracing");
     let path = dir.0.join("session-keys");
     let start = Keyring::new(id(1), Key::generate());
@@ -292,15 +321,21 @@ fn reloads_log_key_ids_and_never_key_bytes() {
         .unwrap();
     let reloader = sealed_session::KeyFileReloader::new(config.sealer(), &path);
 
-    let lines = Arc::new(Mutex::new(Vec::new()));
-    tracing::subscriber::with_default(Capture(Arc::clone(&lines)), || {
-        replace_file(&path, rotation.promoted().to_file_contents().as_bytes());
-        reloader.reload().unwrap();
-        reloader.reload().unwrap();
-        replace_file(&path, b"2:not-a-key\n");
-        reloader.reload().unwrap_err();
-    });
-    let lines = lines.lock().unwrap().clone();
+    replace_file(&path, rotation.promoted().to_file_contents().as_bytes());
+    reloader.reload().unwrap();
+    reloader.reload().unwrap();
+    replace_file(&path, b"2:not-a-key\n");
+    reloader.reload().unwrap_err();
+
+    // Other tests log too: keep the lines about this test's file.
+    let here = format!("path={}", path.display());
+    let lines: Vec<String> = logs
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|line| line.contains(&here))
+        .cloned()
+        .collect();
     assert_eq!(lines.len(), 3, "{lines:#?}");
     assert!(lines[0].starts_with("INFO"), "{}", lines[0]);
     assert!(
