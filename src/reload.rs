@@ -31,7 +31,8 @@ use crate::seal::Sealer;
 /// use std::time::Duration;
 /// use sealed_session::{KeyFileReloader, Keyring, SessionConfig};
 ///
-/// # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+/// # #[tokio::main]
+/// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
 /// let path = "/run/secrets/session-keys";
 /// let config = SessionConfig::builder(Keyring::from_file(path)?).build()?;
 /// KeyFileReloader::new(config.sealer(), path)
