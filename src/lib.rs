@@ -129,7 +129,9 @@ pub use clock::{Clock, FixedClock, SystemClock, UnixSeconds};
 pub use config::{Rolling, SessionConfig, SessionConfigBuilder, MAX_ATTRIBUTE_VALUE_BYTES};
 pub use cookie::SameSite;
 pub use csrf::CSRF_TOKEN_LEN;
-pub use error::{ConfigError, CsrfError, KeyError, KeyErrorReason, OpenError, SealError};
+pub use error::{
+    ConfigError, CsrfError, KeyError, KeyErrorReason, KeyLineHint, OpenError, SealError,
+};
 pub use format::{
     encoded_len, AAD_LABEL, DEFAULT_MAX_COOKIE_BYTES, ENVELOPE_OVERHEAD_BYTES, FORMAT_VERSION,
     HEADER_LEN, KEY_ID_LEN, NONCE_LEN, SESSION_ID_LEN, TAG_LEN, VERSION_LEN,
