@@ -111,11 +111,11 @@ mod config;
 mod cookie;
 mod csrf;
 mod error;
-mod format;
+pub mod format;
 #[cfg(feature = "fuzzing")]
 #[doc(hidden)]
 pub mod fuzzing;
-mod header;
+pub mod header;
 pub mod integrations;
 mod key;
 mod keyring;
@@ -123,6 +123,7 @@ mod meta;
 mod random;
 mod seal;
 mod session;
+mod settings;
 
 pub use chunk::MAX_CHUNKS;
 pub use clock::{Clock, FixedClock, SystemClock, UnixSeconds};
@@ -132,11 +133,7 @@ pub use csrf::CSRF_TOKEN_LEN;
 pub use error::{
     ConfigError, CsrfError, KeyError, KeyErrorReason, KeyLineHint, OpenError, SealError,
 };
-pub use format::{
-    encoded_len, AAD_LABEL, DEFAULT_MAX_COOKIE_BYTES, ENVELOPE_OVERHEAD_BYTES, FORMAT_VERSION,
-    HEADER_LEN, KEY_ID_LEN, NONCE_LEN, SESSION_ID_LEN, TAG_LEN, VERSION_LEN,
-};
-pub use header::{cookie_pairs, cookie_values, CookiePairs, CookieValues, MAX_COOKIE_CANDIDATES};
+pub use format::DEFAULT_MAX_COOKIE_BYTES;
 pub use key::{Key, KeyId, KEY_LEN};
 pub use keyring::Keyring;
 pub use meta::{Opened, SessionId, SessionMeta};
