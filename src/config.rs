@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 use crate::chunk::ChunkSlots;
 use crate::clock::UnixSeconds;
 use crate::cookie::{CookieAttributes, SameSite};
-use crate::error::ConfigError;
+use crate::error::{ConfigError, KeyringSwapError};
 use crate::keyring::Keyring;
 use crate::seal::{Sealer, SealerBuilder};
 use crate::session::Session;
@@ -237,10 +237,44 @@ impl SessionConfig {
         Session::fresh(self.clone(), self.inner.sealer.now())
     }
 
-    /// The sealer underneath, for direct `seal`/`open`.
+    /// The sealer underneath, for direct `seal`/`open`, and the handle for
+    /// the keyring at run time ([`Sealer::keyring`],
+    /// [`Sealer::dangerous_force_replace_keyring`]): every clone of this
+    /// configuration, and every framework layer built from it, shares it.
     #[must_use]
     pub fn sealer(&self) -> &Sealer {
         &self.inner.sealer
+    }
+
+    /// Replaces the keyring of this configuration at run time, for every
+    /// clone of it and every framework layer built from it; see
+    /// [`Sealer::replace_keyring`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Sealer::replace_keyring`]: a swap that would leave values sealed
+    /// a moment ago unable to open is refused, and the running keyring kept.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, KeyringSwapError, SessionConfig};
+    ///
+    /// let old = Key::generate();
+    /// let old_text = old.to_base64();
+    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), old)).build()?;
+    /// let same_config = config.clone();
+    ///
+    /// let new_text = Key::generate().to_base64();
+    /// let promoted = format!("2:{},1:{}", new_text.as_str(), old_text.as_str());
+    /// config.replace_keyring(Keyring::parse(&promoted)?)?;
+    /// assert_eq!(same_config.sealer().keyring().primary_id(), KeyId::new(2));
+    ///
+    /// // Dropping key 2, the running primary, is refused.
+    /// let err = config.replace_keyring(Keyring::parse(&format!("1:{}", old_text.as_str()))?);
+    /// assert_eq!(err, Err(KeyringSwapError::PrimaryMissing { id: KeyId::new(2) }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replace_keyring(&self, new: Keyring) -> Result<(), KeyringSwapError> {
+        self.inner.sealer.replace_keyring(new)
     }
 
     /// The cookie name.

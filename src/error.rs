@@ -103,6 +103,24 @@ pub enum KeyError {
         /// A likely cause seen in the line, if any.
         hint: Option<KeyLineHint>,
     },
+    /// The keyring file could not be opened or read.
+    FileUnreadable {
+        /// What the operating system reported.
+        kind: std::io::ErrorKind,
+    },
+    /// The keyring file may be read or written by its group or by others
+    /// (Unix): whoever can read it can forge sessions.
+    FilePermissions {
+        /// The file's permission bits, such as `0o644`.
+        mode: u32,
+    },
+    /// The keyring file is larger than a keyring file can be.
+    FileTooLarge {
+        /// The largest keyring file read, in bytes.
+        limit: usize,
+    },
+    /// The keyring file is not UTF-8 text.
+    FileNotUtf8,
     /// The operating system's random number generator failed.
     Random,
 }
@@ -200,6 +218,16 @@ impl fmt::Display for KeyError {
                     None => Ok(()),
                 }
             }
+            Self::FileUnreadable { kind } => write!(f, "keyring file could not be read: {kind}"),
+            Self::FilePermissions { mode } => write!(
+                f,
+                "keyring file is accessible to group or others (mode {mode:o}), expected access for its owner only (chmod 600)"
+            ),
+            Self::FileTooLarge { limit } => write!(
+                f,
+                "keyring file is larger than {limit} bytes, expected one keyring line"
+            ),
+            Self::FileNotUtf8 => f.write_str("keyring file is not utf-8 text"),
             Self::Random => f.write_str("operating system random number generator failed"),
         }
     }
@@ -238,6 +266,10 @@ impl KeyError {
             Self::MissingVariable { .. } => "MissingVariable",
             Self::NotUnicodeVariable { .. } => "NotUnicodeVariable",
             Self::Variable { .. } => "Variable",
+            Self::FileUnreadable { .. } => "FileUnreadable",
+            Self::FilePermissions { .. } => "FilePermissions",
+            Self::FileTooLarge { .. } => "FileTooLarge",
+            Self::FileNotUtf8 => "FileNotUtf8",
             Self::Random => "Random",
         }
     }
@@ -246,6 +278,109 @@ impl KeyError {
 /// The wrapped error is part of the message (`Display`), so `source()` is
 /// `None`: error reporters would otherwise print it twice.
 impl std::error::Error for KeyError {}
+
+/// Why [`Sealer::replace_keyring`](crate::Sealer::replace_keyring) refused
+/// a new keyring: the swap would leave values this server sealed a moment
+/// ago unable to open, logging their sessions out.
+///
+/// The running keyring is kept. To rotate without logging anyone out, go
+/// through the steps of SECURITY.md ("Key rotation"): add, promote, and drop
+/// the old key only after the absolute lifetime.
+///
+/// ```
+/// use sealed_session::{Key, KeyId, Keyring, KeyringSwapError, Sealer};
+///
+/// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+/// // Key 2 promoted and key 1 dropped in one step: refused.
+/// let err = sealer.replace_keyring(Keyring::new(KeyId::new(2), Key::generate()));
+/// assert_eq!(err, Err(KeyringSwapError::PrimaryMissing { id: KeyId::new(1) }));
+/// assert_eq!(sealer.keyring().primary_id(), KeyId::new(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyringSwapError {
+    /// The new keyring lacks the running primary key, which sealed every
+    /// value this server issued until now.
+    PrimaryMissing {
+        /// The id of the running primary key.
+        id: crate::KeyId,
+    },
+    /// The new keyring holds other key bytes under an id of the running
+    /// keyring: values sealed under that id would fail authentication.
+    KeyChanged {
+        /// The id whose key differs.
+        id: crate::KeyId,
+    },
+}
+
+impl fmt::Display for KeyringSwapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PrimaryMissing { id } => write!(
+                f,
+                "new keyring lacks the running primary key {id}; add and promote a key before dropping the old one"
+            ),
+            Self::KeyChanged { id } => write!(
+                f,
+                "new keyring holds different key bytes under the running key id {id}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for KeyringSwapError {}
+
+/// Why a reload of a key file did not change the running keyring, or why a
+/// [`KeyFileReloader`](crate::KeyFileReloader) could not start. In every case
+/// the running keyring is kept.
+#[cfg(feature = "reload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reload")))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// The key file could not be read, or does not hold a valid keyring.
+    Key(KeyError),
+    /// The keyring in the file would log sessions out; see
+    /// [`Sealer::replace_keyring`](crate::Sealer::replace_keyring).
+    Swap(KeyringSwapError),
+    /// The reloader was started outside a tokio runtime.
+    NoRuntime,
+    /// The reloader has neither SIGHUP nor an interval to reload on.
+    NoTrigger,
+    /// The SIGHUP listener could not be installed (or the platform has no
+    /// SIGHUP: [`std::io::ErrorKind::Unsupported`]).
+    Signal {
+        /// What the operating system reported.
+        kind: std::io::ErrorKind,
+    },
+}
+
+#[cfg(feature = "reload")]
+impl fmt::Display for ReloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Key(e) => write!(f, "key file not loaded: {e}"),
+            Self::Swap(e) => write!(f, "key file not applied: {e}"),
+            Self::NoRuntime => f.write_str("key file reloader needs a tokio runtime"),
+            Self::NoTrigger => {
+                f.write_str("key file reloader needs SIGHUP or an interval to reload on")
+            }
+            Self::Signal { kind } => write!(f, "SIGHUP listener not installed: {kind}"),
+        }
+    }
+}
+
+#[cfg(feature = "reload")]
+impl std::error::Error for ReloadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Key(e) => Some(e),
+            Self::Swap(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// An error found while building a [`Sealer`](crate::Sealer) configuration.
 ///

@@ -499,7 +499,7 @@ pub fn roundtrip(data: &[u8]) {
 
     // Another cookie name, or another key under the same id: refused.
     let other_name = if name == "sid" { "sie" } else { "sid" };
-    let other = Sealer::builder(sealer.keyring().clone())
+    let other = Sealer::builder(Keyring::clone(&sealer.keyring()))
         .with_cookie_name(other_name)
         .with_absolute_ttl(StdDuration::from_secs(ttl))
         .without_idle_timeout()

@@ -2,11 +2,13 @@
 
 use core::fmt;
 use std::collections::HashMap;
+use std::io::Read as _;
+use std::path::Path;
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::error::{KeyError, KeyErrorReason, KeyLineHint};
+use crate::error::{KeyError, KeyErrorReason, KeyLineHint, KeyringSwapError};
 use crate::key::{Key, KeyId};
 
 /// The keys of a deployment: one primary key that seals, and any number of
@@ -28,6 +30,8 @@ use crate::key::{Key, KeyId};
 /// SESSION_KEYS="20261201:<43 chars>,20261101:<43 chars>"
 /// ```
 ///
+/// The same text in a file is read by [`Keyring::from_file`].
+///
 /// # Rotation across a fleet
 ///
 /// 1. Generate a new key and **append** it to every server's line (open
@@ -40,6 +44,10 @@ use crate::key::{Key, KeyId};
 /// 3. After the longest session lifetime (the absolute lifetime), **drop** the
 ///    old key. Values still sealed with it are refused as
 ///    [`UnknownKeyId`](crate::OpenError::UnknownKeyId).
+///
+/// With the keyring in a file, each step is a change of the file that
+/// running servers pick up ([`Sealer::replace_keyring`](crate::Sealer::replace_keyring));
+/// [`Keyring::rotate_to`] makes the three files.
 ///
 /// ```
 /// use sealed_session::{Key, KeyId, Keyring};
@@ -206,6 +214,119 @@ impl Keyring {
         })
     }
 
+    /// Reads and parses the keyring line in the file at `path` (a mounted
+    /// secret, for example), in the syntax of [`Keyring::parse`]; a trailing
+    /// line break is allowed, as any white space around entries. At most
+    /// 64 KiB (over 1,000 keys) are read.
+    ///
+    /// # Security
+    ///
+    /// On Unix the file must be accessible to its owner only (mode `0600` or
+    /// `0400`): a file that its group or others may read or write is
+    /// refused, as anyone who reads it can forge sessions and anyone who
+    /// writes it can choose the keys. Mounted secrets often default to
+    /// wider modes: set Kubernetes' `defaultMode: 0400` or Docker's
+    /// `mode: 0400`. Elsewhere no permission check is made.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::FileUnreadable`] if the file cannot be opened or read,
+    /// [`KeyError::FilePermissions`] for a group- or world-accessible file,
+    /// [`KeyError::FileTooLarge`], [`KeyError::FileNotUtf8`], otherwise as
+    /// [`Keyring::parse`]. No error contains key text or the path.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyError, KeyId, Keyring};
+    /// # let dir = std::env::temp_dir().join(format!("sealed-session-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("session-keys");
+    /// let ring = Keyring::new(KeyId::new(1), Key::generate());
+    /// std::fs::write(&path, ring.to_file_contents().as_bytes())?;
+    /// # #[cfg(unix)]
+    /// # {
+    /// # use std::os::unix::fs::PermissionsExt;
+    /// # std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+    /// # assert_eq!(Keyring::from_file(&path).err(), Some(KeyError::FilePermissions { mode: 0o644 }));
+    /// // chmod 600: only the owner may read it.
+    /// std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    /// # }
+    /// let read = Keyring::from_file(&path)?;
+    /// assert_eq!(read.primary_id(), KeyId::new(1));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
+        let unreadable = |e: std::io::Error| KeyError::FileUnreadable { kind: e.kind() };
+        let file = std::fs::File::open(path).map_err(unreadable)?;
+        // The permissions of the file opened (symbolic links followed), not
+        // of a path that could change between the check and the read.
+        check_owner_only(&file.metadata().map_err(unreadable)?)?;
+        // Room for the whole limit up front: the buffer never grows, so no
+        // copy of the text is left behind in a freed allocation.
+        let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_BYTES + 1));
+        file.take(MAX_KEY_FILE_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(unreadable)?;
+        if bytes.len() > MAX_KEY_FILE_BYTES {
+            return Err(KeyError::FileTooLarge {
+                limit: MAX_KEY_FILE_BYTES,
+            });
+        }
+        let text = std::str::from_utf8(&bytes).map_err(|_| KeyError::FileNotUtf8)?;
+        Self::parse(text)
+    }
+
+    /// The keyring as the text of a key file: its line and a line break,
+    /// which [`Keyring::from_file`] reads back.
+    ///
+    /// # Security
+    ///
+    /// This is every secret key of the ring. The text is zeroized when
+    /// dropped; write it only to a secret store, in a file only its owner
+    /// can read.
+    #[must_use]
+    pub fn to_file_contents(&self) -> Zeroizing<String> {
+        let mut out = self.to_line();
+        out.push('\n');
+        out
+    }
+
+    /// The keyrings of the three steps of a rotation from this keyring to
+    /// the new key `key` under `id` (SECURITY.md, "Key rotation"): what a
+    /// key file holds after each step. A command-line tool prints them with
+    /// [`Keyring::to_file_contents`].
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::DuplicateId`] if `id` is in the ring,
+    /// [`KeyError::DuplicateKey`] if `key` is.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring};
+    ///
+    /// let ring = Keyring::new(KeyId::new(1), Key::generate());
+    /// let rotation = ring.rotate_to(KeyId::new(2), Key::generate())?;
+    /// let ids = |r: &Keyring| r.ids().map(KeyId::get).collect::<Vec<_>>();
+    /// assert_eq!(ids(rotation.added()), [1, 2]);
+    /// assert_eq!(ids(rotation.promoted()), [2, 1]);
+    /// assert_eq!(ids(rotation.dropped()), [2]);
+    /// assert!(ring.rotate_to(KeyId::new(1), Key::generate()).is_err());
+    /// # Ok::<(), sealed_session::KeyError>(())
+    /// ```
+    pub fn rotate_to(&self, id: KeyId, key: Key) -> Result<Rotation, KeyError> {
+        let added = self.clone().with_old_key(id, key)?;
+        let promoted = added.clone().with_primary(id)?;
+        let mut dropped = promoted.clone();
+        for old in self.ids() {
+            dropped = dropped.without_key(old)?;
+        }
+        Ok(Rotation {
+            added,
+            promoted,
+            dropped,
+        })
+    }
+
     /// The keyring as one line, primary first, which [`Keyring::parse`] reads
     /// back.
     ///
@@ -295,6 +416,29 @@ impl Keyring {
         self.entries.get(pos).map(|(_, key)| &**key)
     }
 
+    /// Checks that `new` can replace this keyring on a running server: it
+    /// holds this ring's primary key, and no id of this ring names other
+    /// key bytes in `new`. Every shared id is compared (no early exit), in
+    /// constant time per key.
+    pub(crate) fn check_replacement(&self, new: &Self) -> Result<(), KeyringSwapError> {
+        let primary_id = self.primary_id();
+        if !new.contains(primary_id) {
+            return Err(KeyringSwapError::PrimaryMissing { id: primary_id });
+        }
+        let mut changed = None;
+        for (id, key) in &self.entries {
+            if let Some(other) = new.find(*id) {
+                if !other.ct_eq(key) && changed.is_none() {
+                    changed = Some(*id);
+                }
+            }
+        }
+        match changed {
+            Some(id) => Err(KeyringSwapError::KeyChanged { id }),
+            None => Ok(()),
+        }
+    }
+
     fn push(&mut self, id: KeyId, key: Key) -> Result<(), KeyError> {
         if self.index.contains_key(&id) {
             return Err(KeyError::DuplicateId { id });
@@ -329,6 +473,64 @@ impl fmt::Debug for Keyring {
             .field("ids", &ids)
             .finish_non_exhaustive()
     }
+}
+
+/// The keyrings after each step of a rotation to a new key, made by
+/// [`Keyring::rotate_to`]. Each step goes to every server (a deploy, or a
+/// change of the key file that running servers reload) before the next one
+/// starts.
+///
+/// Its `Debug` output shows key ids only.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    added: Keyring,
+    promoted: Keyring,
+    dropped: Keyring,
+}
+
+impl Rotation {
+    /// Step 1, **add**: the new key at the end. Servers open values sealed
+    /// with it; none seals with it yet.
+    #[must_use]
+    pub fn added(&self) -> &Keyring {
+        &self.added
+    }
+
+    /// Step 2, **promote**: the new key first. Servers seal with it; values
+    /// under the older keys still open and are re-sealed under it on their
+    /// next request. Start it once every server runs step 1.
+    #[must_use]
+    pub fn promoted(&self) -> &Keyring {
+        &self.promoted
+    }
+
+    /// Step 3, **drop**: the new key alone. Values under the older keys are
+    /// refused. Start it once every server runs step 2 and the absolute
+    /// lifetime has passed since.
+    #[must_use]
+    pub fn dropped(&self) -> &Keyring {
+        &self.dropped
+    }
+}
+
+/// The largest keyring file [`Keyring::from_file`] reads.
+const MAX_KEY_FILE_BYTES: usize = 64 * 1024;
+
+/// Refuses a file whose group or others have any permission (Unix).
+#[cfg(unix)]
+fn check_owner_only(metadata: &std::fs::Metadata) -> Result<(), KeyError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(KeyError::FilePermissions { mode });
+    }
+    Ok(())
+}
+
+/// No permission bits to check outside Unix.
+#[cfg(not(unix))]
+fn check_owner_only(_metadata: &std::fs::Metadata) -> Result<(), KeyError> {
+    Ok(())
 }
 
 fn is_line_space(c: char) -> bool {

@@ -132,6 +132,8 @@
 //! | `http` | the `http` crate's `HeaderMap` in and out (hyper and friends) | `integrations::http` |
 //! | `axum` | a tower `Layer` and an axum extractor (implies `http`) | `integrations::axum` |
 //! | `actix-web` | a middleware and an extractor for actix-web 4 (its MSRV, 1.89 for actix-web 4.18, applies) | `integrations::actix` |
+//! | `reload` | reloads a key file into a running sealer on SIGHUP or an interval, on tokio | [`KeyFileReloader`] |
+//! | `tracing` | logs key reloads through `tracing` (key ids, never key bytes) | — |
 //! | `cli` | the `sealed-session` command (`keygen`, `rotate`); adds no dependency | `cargo install sealed-session --features cli` |
 //! | `fuzzing` | internal: fuzz-target bodies and a test-only sealing path; never enable in production | — |
 //!
@@ -190,6 +192,8 @@ mod key;
 mod keyring;
 mod meta;
 mod random;
+#[cfg(feature = "reload")]
+mod reload;
 mod seal;
 mod session;
 mod settings;
@@ -199,13 +203,18 @@ pub use clock::{Clock, FixedClock, SystemClock, UnixSeconds};
 pub use config::{Rolling, SessionConfig, SessionConfigBuilder, MAX_ATTRIBUTE_VALUE_BYTES};
 pub use cookie::SameSite;
 pub use csrf::CSRF_TOKEN_LEN;
+#[cfg(feature = "reload")]
+pub use error::ReloadError;
 pub use error::{
-    ConfigError, CsrfError, KeyError, KeyErrorReason, KeyLineHint, OpenError, SealError,
+    ConfigError, CsrfError, KeyError, KeyErrorReason, KeyLineHint, KeyringSwapError, OpenError,
+    SealError,
 };
 pub use format::DEFAULT_MAX_COOKIE_BYTES;
 pub use key::{Key, KeyId, KEY_LEN};
-pub use keyring::Keyring;
+pub use keyring::{Keyring, Rotation};
 pub use meta::{Opened, SessionId, SessionMeta};
+#[cfg(feature = "reload")]
+pub use reload::{KeyFileReloader, Reloaded};
 pub use seal::{
     Sealer, SealerBuilder, DEFAULT_ABSOLUTE_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_COOKIE_NAME,
     DEFAULT_IDLE_TIMEOUT, MAX_LIFETIME,

@@ -7,13 +7,14 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use arc_swap::ArcSwap;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::clock::{Clock, UnixSeconds};
-use crate::error::{ConfigError, OpenError, SealError};
+use crate::error::{ConfigError, KeyringSwapError, OpenError, SealError};
 use crate::format::{
     self, BASE64, DEFAULT_MAX_COOKIE_BYTES, ENVELOPE_OVERHEAD_BYTES, FORMAT_VERSION, HEADER_LEN,
     KEY_ID_LEN, NONCE_LEN, SESSION_ID_LEN, TAG_LEN, VERSION_LEN,
@@ -77,7 +78,9 @@ pub struct Sealer {
 }
 
 struct Inner {
-    keyring: Keyring,
+    /// Swapped whole at run time; `seal` and `open` load it once each, so a
+    /// request finishes with the keyring it started with.
+    keyring: ArcSwap<Keyring>,
     name: Box<str>,
     absolute_ttl: StdDuration,
     idle_timeout: Option<StdDuration>,
@@ -148,7 +151,7 @@ impl SealerBuilder {
         }
         Ok(Sealer {
             inner: Arc::new(Inner {
-                keyring: self.keyring,
+                keyring: ArcSwap::from_pointee(self.keyring),
                 name: settings.name.into_boxed_str(),
                 absolute_ttl: StdDuration::from_secs(settings.absolute_ttl.as_secs()),
                 idle_timeout: settings
@@ -418,8 +421,10 @@ impl Sealer {
             .map_err(|_| OpenError::Malformed)?;
         let bytes = buf.get_mut(..len).ok_or(OpenError::Malformed)?;
         let envelope = format::parse(bytes)?;
-        let key = inner
-            .keyring
+        // One load of the keyring (no lock, no allocation), held only while
+        // the key is in use: a swap meanwhile does not affect this request.
+        let keyring = inner.keyring.load();
+        let key = keyring
             .find(envelope.key_id)
             .ok_or(OpenError::UnknownKeyId)?;
         format::with_aad(
@@ -437,11 +442,13 @@ impl Sealer {
             },
         )
         .map_err(|()| OpenError::AuthenticationFailed)?;
+        let primary_id = keyring.primary_id();
+        drop(keyring);
         // Authenticated from here on.
         let plain: &[u8] = envelope.body;
         let (header, rest) = postcard::take_from_bytes::<PlainHeader>(plain)
             .map_err(|_| OpenError::PayloadMismatch)?;
-        let meta = self.check_times(&header, envelope.key_id, now)?;
+        let meta = self.check_times(&header, envelope.key_id, primary_id, now)?;
         let (payload, extra) =
             postcard::take_from_bytes::<T>(rest).map_err(|_| OpenError::PayloadMismatch)?;
         if !extra.is_empty() {
@@ -456,10 +463,98 @@ impl Sealer {
         &self.inner.name
     }
 
-    /// The keyring.
+    /// The keyring in use now. It is a snapshot: a later
+    /// [`replace_keyring`](Self::replace_keyring) does not change it, and
+    /// holding it keeps its keys in memory, so drop it when done.
     #[must_use]
-    pub fn keyring(&self) -> &Keyring {
-        &self.inner.keyring
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.inner.keyring.load_full()
+    }
+
+    /// Replaces the keyring at run time, for this sealer and every clone of
+    /// it (the [`SessionConfig`](crate::SessionConfig) and framework layers
+    /// built on it included): the way a running server picks up a step of a
+    /// key rotation without a restart.
+    ///
+    /// Requests already sealing or opening finish with the keyring they
+    /// started with; later ones use `new`. The replaced keyring's keys are
+    /// zeroized once the last of those requests (and any
+    /// [`keyring`](Self::keyring) snapshot) drops it.
+    ///
+    /// # Errors
+    ///
+    /// The swap is refused, and the running keyring kept, when it would
+    /// leave a value this server sealed a moment ago unable to open:
+    /// [`KeyringSwapError::PrimaryMissing`] if `new` lacks the running
+    /// primary key (as when one step promotes a new key and drops the old
+    /// one), [`KeyringSwapError::KeyChanged`] if `new` holds other key bytes
+    /// under an id of the running keyring. Key bytes are compared in
+    /// constant time. After a key compromise, when logging everyone out is
+    /// the point, use [`dangerous_force_replace_keyring`](Self::dangerous_force_replace_keyring).
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, Sealer, UnixSeconds};
+    ///
+    /// let old = Key::generate();
+    /// let old_text = old.to_base64();
+    /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), old)).build()?;
+    /// let t0 = UnixSeconds::new(1_800_000_000);
+    /// let value = sealer.seal_at(&"ada", t0)?;
+    ///
+    /// // Add key 2 and promote it in one swap: key 1 still opens.
+    /// let new_text = Key::generate().to_base64();
+    /// let line = format!("2:{},1:{}", new_text.as_str(), old_text.as_str());
+    /// sealer.replace_keyring(Keyring::parse(&line)?)?;
+    /// let opened = sealer.open_at::<String>(&value, t0)?;
+    /// assert!(opened.meta.needs_reseal());
+    /// assert_eq!(sealer.keyring().primary_id(), KeyId::new(2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replace_keyring(&self, new: Keyring) -> Result<(), KeyringSwapError> {
+        self.swap_keyring(new).map(drop)
+    }
+
+    /// Replaces the keyring at run time without the checks of
+    /// [`replace_keyring`](Self::replace_keyring).
+    ///
+    /// # Security
+    ///
+    /// Values sealed with a key that `new` lacks are refused from now on
+    /// (as [`OpenError::UnknownKeyId`]), and values under an id whose key
+    /// changed fail authentication: their sessions are logged out. That is
+    /// the point after a key compromise; anywhere else, prefer the checked
+    /// swap and the add, promote, drop steps.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, OpenError, Sealer, UnixSeconds};
+    ///
+    /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+    /// let t0 = UnixSeconds::new(1_800_000_000);
+    /// let value = sealer.seal_at(&"ada", t0)?;
+    /// sealer.dangerous_force_replace_keyring(Keyring::new(KeyId::new(2), Key::generate()));
+    /// assert_eq!(sealer.open_at::<String>(&value, t0).err(), Some(OpenError::UnknownKeyId));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dangerous_force_replace_keyring(&self, new: Keyring) {
+        self.inner.keyring.store(Arc::new(new));
+    }
+
+    /// The checked swap; returns the keyring it replaced.
+    pub(crate) fn swap_keyring(&self, new: Keyring) -> Result<Arc<Keyring>, KeyringSwapError> {
+        let new = Arc::new(new);
+        loop {
+            let current = self.inner.keyring.load();
+            current.check_replacement(&new)?;
+            let previous = self
+                .inner
+                .keyring
+                .compare_and_swap(&current, Arc::clone(&new));
+            // Another swap may have happened since the check: check again
+            // against that one.
+            if Arc::ptr_eq(&previous, &current) {
+                return Ok(arc_swap::Guard::into_inner(previous));
+            }
+        }
     }
 
     /// The absolute lifetime of a session.
@@ -613,7 +708,8 @@ impl Sealer {
     ) -> Result<String, SealError> {
         let inner = &*self.inner;
         let value_len = self.check_size(envelope.len())?;
-        let (key_id, key) = inner.keyring.primary();
+        let keyring = inner.keyring.load();
+        let (key_id, key) = keyring.primary();
         let (header, rest) = envelope.split_at_mut(HEADER_LEN);
         let (body, tag_out) = rest.split_at_mut(plain_len);
         write_header(header, key_id, nonce);
@@ -636,6 +732,7 @@ impl Sealer {
         &self,
         header: &PlainHeader,
         key_id: KeyId,
+        primary_id: KeyId,
         now: UnixSeconds,
     ) -> Result<SessionMeta, OpenError> {
         let inner = &*self.inner;
@@ -677,7 +774,7 @@ impl Sealer {
             expires_at,
             idle_expires_at,
             key_id,
-            needs_reseal: key_id != inner.keyring.primary_id(),
+            needs_reseal: key_id != primary_id,
         })
     }
 }
@@ -687,7 +784,7 @@ impl fmt::Debug for Sealer {
         let inner = &*self.inner;
         f.debug_struct("Sealer")
             .field("cookie_name", &inner.name)
-            .field("keyring", &inner.keyring)
+            .field("keyring", &**inner.keyring.load())
             .field("absolute_ttl", &inner.absolute_ttl)
             .field("idle_timeout", &inner.idle_timeout)
             .field("clock_skew", &inner.clock_skew)
@@ -717,3 +814,39 @@ impl<B: AsMut<[u8]>> Drop for Wiped<B> {
 
 #[cfg(test)]
 mod vectors;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::key::Key;
+
+    fn key(seed: u8) -> Key {
+        let mut bytes = [seed; 32];
+        bytes[0] = seed.wrapping_add(1);
+        Key::from_bytes(bytes).unwrap()
+    }
+
+    /// A request in flight holds the keyring it loaded across a swap; the
+    /// replaced ring is freed (its keys zeroized) when that request ends.
+    #[test]
+    fn a_request_in_flight_keeps_its_keyring_until_it_ends() {
+        let sealer = Sealer::builder(Keyring::new(KeyId::new(1), key(1)))
+            .build()
+            .unwrap();
+        let in_flight = sealer.inner.keyring.load();
+        let weak = Arc::downgrade(&*in_flight);
+        let next = Keyring::clone(&in_flight)
+            .with_old_key(KeyId::new(2), key(2))
+            .unwrap()
+            .with_primary(KeyId::new(2))
+            .unwrap();
+        sealer.replace_keyring(next).unwrap();
+        assert_eq!(in_flight.primary_id(), KeyId::new(1));
+        assert_eq!(sealer.keyring().primary_id(), KeyId::new(2));
+        assert!(weak.upgrade().is_some());
+        drop(in_flight);
+        assert!(weak.upgrade().is_none());
+    }
+}
