@@ -121,6 +121,7 @@ mod key;
 mod keyring;
 mod meta;
 mod random;
+mod schema;
 mod seal;
 mod session;
 
@@ -129,7 +130,9 @@ pub use clock::{Clock, FixedClock, SystemClock, UnixSeconds};
 pub use config::{Rolling, SessionConfig, SessionConfigBuilder, MAX_ATTRIBUTE_VALUE_BYTES};
 pub use cookie::SameSite;
 pub use csrf::CSRF_TOKEN_LEN;
-pub use error::{ConfigError, CsrfError, KeyError, KeyErrorReason, OpenError, SealError};
+pub use error::{
+    ConfigError, CsrfError, KeyError, KeyErrorReason, OpenError, SchemaError, SealError,
+};
 pub use format::{
     encoded_len, AAD_LABEL, DEFAULT_MAX_COOKIE_BYTES, ENVELOPE_OVERHEAD_BYTES, FORMAT_VERSION,
     HEADER_LEN, KEY_ID_LEN, NONCE_LEN, SESSION_ID_LEN, TAG_LEN, VERSION_LEN,
@@ -138,6 +141,7 @@ pub use header::{cookie_pairs, cookie_values, CookiePairs, CookieValues, MAX_COO
 pub use key::{Key, KeyId, KEY_LEN};
 pub use keyring::Keyring;
 pub use meta::{Opened, SessionId, SessionMeta};
+pub use schema::{Fingerprint, FINGERPRINT_LEN, SCHEMA_NAME_PREFIX, SCHEMA_SHAPE_PREFIX};
 pub use seal::{
     Sealer, SealerBuilder, DEFAULT_ABSOLUTE_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_COOKIE_NAME,
     DEFAULT_IDLE_TIMEOUT, MAX_LIFETIME,

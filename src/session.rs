@@ -38,9 +38,9 @@ struct RecordRef<'a, T> {
 }
 
 #[derive(Deserialize)]
-struct Record<T> {
-    data: Option<T>,
-    flash: Option<Vec<u8>>,
+pub(crate) struct Record<T> {
+    pub(crate) data: Option<T>,
+    pub(crate) flash: Option<Vec<u8>>,
 }
 
 /// One request's session: load it with [`SessionConfig::load`], read and
@@ -98,6 +98,8 @@ pub struct Session<T> {
     pending_id: Option<SessionId>,
     /// Bit `i` set: the request carried the chunk cookie `NAME.i`.
     chunks_present: u16,
+    /// The cookie was sealed as an earlier type and migrated.
+    migrated: bool,
 }
 
 /// What to do with the cookie at the end of a request.
@@ -127,6 +129,7 @@ impl<T> Session<T> {
             stale_cookie: false,
             pending_id: None,
             chunks_present: 0,
+            migrated: false,
         }
     }
 
@@ -400,6 +403,16 @@ impl<T> Session<T> {
         self.load_error.as_ref()
     }
 
+    /// Whether the request's cookie was sealed as an earlier session type
+    /// and converted by a migration
+    /// ([`SessionConfigBuilder::with_migration`](crate::SessionConfigBuilder::with_migration)).
+    /// Such a session is sealed again, as the current type, in this
+    /// response.
+    #[must_use]
+    pub fn is_migrated(&self) -> bool {
+        self.migrated
+    }
+
     /// The time this request is handled at.
     #[must_use]
     pub fn now(&self) -> UnixSeconds {
@@ -432,7 +445,7 @@ impl<T> Session<T> {
     /// with an error page), and the other [`SealError`]s of sealing.
     pub fn finish(self) -> Result<ResponseCookies, SealError>
     where
-        T: Serialize,
+        T: Serialize + DeserializeOwned + 'static,
     {
         self.response_cookies()
     }
@@ -446,11 +459,16 @@ impl<T> Session<T> {
     /// As [`finish`](Self::finish).
     pub fn response_cookies(&self) -> Result<ResponseCookies, SealError>
     where
-        T: Serialize,
+        T: Serialize + DeserializeOwned + 'static,
     {
         let inner = self.config.inner();
         let sealer = &inner.sealer;
         let emit = self.decide();
+        let schema = || {
+            sealer
+                .record_fingerprint::<T>()
+                .map_err(SealError::UnsupportedType)
+        };
         let flash = match &self.flash_out {
             Some(out) => Some(out.as_slice()),
             None => self.flash_in.as_deref(),
@@ -469,7 +487,7 @@ impl<T> Session<T> {
                 return Ok(ResponseCookies { set_cookies: out });
             }
             (Emit::Reseal, Some(meta)) => {
-                let value = sealer.reseal_at(&record, meta, self.now)?;
+                let value = sealer.reseal_with_schema(&record, schema()?, meta, self.now)?;
                 let max_age = meta
                     .expires_at()
                     .as_secs()
@@ -478,8 +496,11 @@ impl<T> Session<T> {
             }
             (Emit::SealNew | Emit::Reseal, _) => {
                 let value = match &self.pending_id {
-                    Some(id) => sealer.seal_new_with_id(&record, id, self.now)?,
-                    None => sealer.seal_new_with_id(&record, &SessionId::generate()?, self.now)?,
+                    Some(id) => sealer.seal_new_with_id(&record, schema()?, id, self.now)?,
+                    None => {
+                        let id = SessionId::generate()?;
+                        sealer.seal_new_with_id(&record, schema()?, &id, self.now)?
+                    }
                 };
                 (value, sealer.absolute_ttl().as_secs())
             }
@@ -569,7 +590,7 @@ impl<T> Session<T> {
     }
 }
 
-impl<T: DeserializeOwned> Session<T> {
+impl<T: DeserializeOwned + 'static> Session<T> {
     /// Records which chunk cookies the request carried.
     pub(crate) fn note_chunks(&mut self, present: u16) {
         self.chunks_present = present;
@@ -611,13 +632,29 @@ impl<T: DeserializeOwned> Session<T> {
             return false;
         }
         self.candidates_tried += 1;
-        match self.config.sealer().open_at::<Record<T>>(value, self.now) {
-            Ok(opened) => {
-                self.data = opened.payload.data;
-                self.flash_in = opened.payload.flash;
-                self.meta = Some(opened.meta);
+        let sealer = self.config.sealer();
+        let opened = match sealer.record_fingerprint::<T>() {
+            Ok(current) => sealer.open_with(value, self.now, |schema, rest| {
+                if schema == current {
+                    let record = crate::seal::decode_exact::<Record<T>>(rest)?;
+                    Ok((record, false))
+                } else {
+                    let record = self.config.migrate::<T>(schema, current, rest)?;
+                    Ok((record, true))
+                }
+            }),
+            Err(err) => Err(OpenError::UnsupportedType(err)),
+        };
+        match opened {
+            Ok(((record, migrated), meta)) => {
+                self.data = record.data;
+                self.flash_in = record.flash;
+                self.meta = Some(meta);
                 self.load_error = None;
                 self.stale_cookie = false;
+                // Sealed again as the current type in this response.
+                self.migrated = migrated;
+                self.modified |= migrated;
                 false
             }
             Err(err) => {
@@ -638,6 +675,7 @@ impl<T> fmt::Debug for Session<T> {
             .field("modified", &self.modified)
             .field("regenerate", &self.regenerate)
             .field("destroyed", &self.destroyed)
+            .field("migrated", &self.migrated)
             .field("load_error", &self.load_error)
             .finish_non_exhaustive()
     }

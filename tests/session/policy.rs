@@ -151,7 +151,7 @@ impl Req {
 /// `key_id`, issued at `issued` and last active at `active`. Built through
 /// the public session API: sealed new at `issued`, then touched at `active`
 /// by a configuration without idle timeout.
-fn mint<T: Serialize + DeserializeOwned>(
+fn mint<T: Serialize + DeserializeOwned + 'static>(
     key_id: u32,
     seed: u8,
     issued: u64,
