@@ -517,8 +517,9 @@ impl<'de> de::Deserializer<'de> for De<'_> {
         deserialize_char visit_char "char" '\0';
         deserialize_str visit_str "str" "";
         deserialize_string visit_string "str" String::new();
-        deserialize_bytes visit_bytes "bytes" &[];
-        deserialize_byte_buf visit_byte_buf "bytes" Vec::new();
+        // postcard writes a byte string exactly as a sequence of `u8`.
+        deserialize_bytes visit_bytes "seq<u8>" &[];
+        deserialize_byte_buf visit_byte_buf "seq<u8>" Vec::new();
     }
 
     fn deserialize_any<V: Visitor<'de>>(self, _visitor: V) -> Result<V::Value, Error> {

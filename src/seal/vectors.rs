@@ -269,7 +269,7 @@ fn build_vectors() -> Value {
             std_times,
             "bytes",
             json!(hex(&long)),
-            "bytes\n",
+            &described::<Vec<u8>>(),
             &serde_bytes_like(&long),
         ),
         seal_vector(

@@ -114,7 +114,7 @@ impl Req {
             }
             Self::Expired => Some(OpenError::Expired),
             Self::Idle => Some(OpenError::IdleTimeout),
-            Self::Mismatch => Some(OpenError::PayloadMismatch),
+            Self::Mismatch => Some(OpenError::SchemaMismatch),
             Self::Future => Some(OpenError::IssuedInFuture),
             Self::Garbage => Some(OpenError::Malformed),
             Self::UnknownKey => Some(OpenError::UnknownKeyId),
