@@ -455,6 +455,7 @@ impl std::error::Error for OpenError {
 ///
 /// #[derive(Deserialize)]
 /// #[serde(untagged)]
+/// # #[allow(dead_code)]
 /// enum Either { Number(u64), Text(String) }
 ///
 /// assert_eq!(Fingerprint::of::<Either>().err(), Some(SchemaError::SelfDescribing));

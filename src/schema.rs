@@ -62,8 +62,10 @@ const MAX_PASSES: usize = 4096;
 /// use serde::Deserialize;
 /// use sealed_session::Fingerprint;
 ///
+/// # #[allow(dead_code)]
 /// #[derive(Deserialize)]
 /// struct V1 { user_id: u64, org_id: u64 }
+/// # #[allow(dead_code)]
 /// #[derive(Deserialize)]
 /// #[serde(rename = "V1")]
 /// struct Swapped { org_id: u64, user_id: u64 }

@@ -714,7 +714,7 @@ impl Sealer {
     ///
     /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
     /// let t0 = UnixSeconds::new(1_800_000_000);
-    /// let value = sealer.seal_at(&"ada", t0)?;
+    /// let value = sealer.seal_at(&String::from("ada"), t0)?;
     /// sealer.set_not_before(UnixSeconds::new(1_800_000_001));
     /// assert_eq!(sealer.open_at::<String>(&value, t0).err(), Some(OpenError::Revoked));
     /// # Ok::<(), Box<dyn std::error::Error>>(())

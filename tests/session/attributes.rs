@@ -351,7 +351,7 @@ fn cookie_names() {
     expect_err(
         builder(&c).with_cookie_name(long),
         &ConfigError::LimitTooSmall {
-            minimum: 65_535 + 122,
+            minimum: 65_535 + 132,
         },
         "65535 bytes in a session cookie",
     );
