@@ -502,20 +502,21 @@ macro_rules! primitive {
 impl<'de> de::Deserializer<'de> for De<'_> {
     type Error = Error;
 
+    // Numbers are traced as 1, which `NonZero*` types accept too.
     primitive! {
         deserialize_bool visit_bool "bool" false;
-        deserialize_i8 visit_i8 "i8" 0;
-        deserialize_i16 visit_i16 "i16" 0;
-        deserialize_i32 visit_i32 "i32" 0;
-        deserialize_i64 visit_i64 "i64" 0;
-        deserialize_i128 visit_i128 "i128" 0;
-        deserialize_u8 visit_u8 "u8" 0;
-        deserialize_u16 visit_u16 "u16" 0;
-        deserialize_u32 visit_u32 "u32" 0;
-        deserialize_u64 visit_u64 "u64" 0;
-        deserialize_u128 visit_u128 "u128" 0;
-        deserialize_f32 visit_f32 "f32" 0.0;
-        deserialize_f64 visit_f64 "f64" 0.0;
+        deserialize_i8 visit_i8 "i8" 1;
+        deserialize_i16 visit_i16 "i16" 1;
+        deserialize_i32 visit_i32 "i32" 1;
+        deserialize_i64 visit_i64 "i64" 1;
+        deserialize_i128 visit_i128 "i128" 1;
+        deserialize_u8 visit_u8 "u8" 1;
+        deserialize_u16 visit_u16 "u16" 1;
+        deserialize_u32 visit_u32 "u32" 1;
+        deserialize_u64 visit_u64 "u64" 1;
+        deserialize_u128 visit_u128 "u128" 1;
+        deserialize_f32 visit_f32 "f32" 1.0;
+        deserialize_f64 visit_f64 "f64" 1.0;
         deserialize_char visit_char "char" '\0';
         deserialize_str visit_str "str" "";
         deserialize_string visit_string "str" String::new();
@@ -1050,6 +1051,21 @@ mod tests {
         assert_eq!(
             describe::<Clash>().err(),
             Some(SchemaError::NameConflict { type_name: "Id" })
+        );
+    }
+
+    #[allow(dead_code)]
+    #[derive(Deserialize)]
+    struct Counters {
+        hits: core::num::NonZeroU64,
+        ratio: f32,
+    }
+
+    #[test]
+    fn non_zero_numbers_are_traced() {
+        assert_eq!(
+            describe::<Counters>().unwrap(),
+            "\"Counters\"\n\"Counters\" = struct{\"hits\":u64,\"ratio\":f32}\n"
         );
     }
 

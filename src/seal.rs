@@ -222,14 +222,27 @@ impl SealerBuilder {
     /// use serde::{Deserialize, Serialize};
     /// use sealed_session::{Fingerprint, Key, KeyId, Keyring, Sealer};
     ///
+    /// /// An address that must contain `@`: it refuses the trace's empty
+    /// /// placeholder string, so it cannot be traced.
     /// #[derive(Serialize, Deserialize, PartialEq, Debug)]
-    /// #[serde(untagged)] // needs deserialize_any: cannot be traced
-    /// enum Id { Number(u64), Text(String) }
+    /// #[serde(try_from = "String", into = "String")]
+    /// struct Email(String);
+    /// # impl TryFrom<String> for Email {
+    /// #     type Error = &'static str;
+    /// #     fn try_from(s: String) -> Result<Self, Self::Error> {
+    /// #         if s.contains('@') { Ok(Self(s)) } else { Err("not an address") }
+    /// #     }
+    /// # }
+    /// # impl From<Email> for String { fn from(e: Email) -> String { e.0 } }
+    /// # impl Clone for Email { fn clone(&self) -> Self { Self(self.0.clone()) } }
     ///
+    /// assert!(Fingerprint::of::<Email>().is_err());
     /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate()))
-    ///     .with_schema_name::<Id>("example/id v1")
+    ///     .with_schema_name::<Email>("example/email v1")
     ///     .build()?;
-    /// assert_eq!(sealer.fingerprint::<Id>()?, Fingerprint::from_name("example/id v1"));
+    /// assert_eq!(sealer.fingerprint::<Email>()?, Fingerprint::from_name("example/email v1"));
+    /// let value = sealer.seal(&Email("ada@example.com".into()))?;
+    /// assert_eq!(sealer.open::<Email>(&value)?.payload, Email("ada@example.com".into()));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     ///
