@@ -149,7 +149,10 @@ impl Fingerprint {
     }
 
     fn hash(prefix: &[u8], text: &[u8]) -> Self {
-        let digest = Sha256::new().chain_update(prefix).chain_update(text).finalize();
+        let digest = Sha256::new()
+            .chain_update(prefix)
+            .chain_update(text)
+            .finalize();
         let mut out = [0u8; FINGERPRINT_LEN];
         for (o, d) in out.iter_mut().zip(digest.iter()) {
             *o = *d;
@@ -812,7 +815,10 @@ struct Map<'a> {
 impl<'de> MapAccess<'de> for Map<'_> {
     type Error = Error;
 
-    fn next_key_seed<K: DeserializeSeed<'de>>(&mut self, seed: K) -> Result<Option<K::Value>, Error> {
+    fn next_key_seed<K: DeserializeSeed<'de>>(
+        &mut self,
+        seed: K,
+    ) -> Result<Option<K::Value>, Error> {
         if self.left == 0 {
             return Ok(None);
         }
@@ -847,7 +853,9 @@ impl<'de> EnumAccess<'de> for Enum<'_> {
 
     fn variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<(S::Value, Self), Error> {
         let index = u32::try_from(self.index).map_err(|_| Error)?;
-        let variant = seed.deserialize(<u32 as IntoDeserializer<'de, Error>>::into_deserializer(index))?;
+        let variant = seed.deserialize(
+            <u32 as IntoDeserializer<'de, Error>>::into_deserializer(index),
+        )?;
         Ok((variant, self))
     }
 }
@@ -1045,7 +1053,10 @@ mod tests {
             describe::<Never>().err(),
             Some(SchemaError::NoFiniteValue { type_name: "Never" })
         );
-        assert_eq!(describe::<Tagged>().err(), Some(SchemaError::SelfDescribing));
+        assert_eq!(
+            describe::<Tagged>().err(),
+            Some(SchemaError::SelfDescribing)
+        );
         assert_eq!(describe::<Flat>().err(), Some(SchemaError::SelfDescribing));
         // Same kind and serde name, another shape.
         assert_eq!(
@@ -1073,7 +1084,10 @@ mod tests {
     fn fingerprints_are_cached_per_type() {
         let first = Fingerprint::of::<S>().unwrap();
         assert_eq!(Fingerprint::of::<S>().unwrap(), first);
-        assert_eq!(first, Fingerprint::from_description(&describe::<S>().unwrap()));
+        assert_eq!(
+            first,
+            Fingerprint::from_description(&describe::<S>().unwrap())
+        );
         assert_ne!(first, Fingerprint::of::<Tree>().unwrap());
         assert_eq!(
             Fingerprint::of::<Never>().err(),

@@ -332,7 +332,13 @@ fn build_vectors() -> Value {
     let long_expiry = seal_fixed(118, &key1, (T0, T0, T0 + 2 * DAY), login_fp, &login);
     let reordered_fp = Fingerprint::of::<LoginReordered>().unwrap();
     let reordered = seal_fixed(123, &key1, std_times, reordered_fp, &login);
-    let named = seal_fixed(124, &key1, std_times, Fingerprint::from_name(SCHEMA_NAME), &login);
+    let named = seal_fixed(
+        124,
+        &key1,
+        std_times,
+        Fingerprint::from_name(SCHEMA_NAME),
+        &login,
+    );
     let no_schema = {
         let times = (T0, T0 + 60, T0 + DAY, sid());
         let mut plain = postcard::to_allocvec(&times).unwrap();

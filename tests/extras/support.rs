@@ -150,7 +150,10 @@ impl Jar {
     }
 
     /// Finishes `session` and applies its response; returns the response.
-    pub(crate) fn finish<T: Serialize + DeserializeOwned + 'static>(&mut self, session: Session<T>) -> ResponseCookies {
+    pub(crate) fn finish<T: Serialize + DeserializeOwned + 'static>(
+        &mut self,
+        session: Session<T>,
+    ) -> ResponseCookies {
         let response = session.finish().expect("session seals");
         self.apply(&response);
         response

@@ -251,10 +251,7 @@ fn struct_opened_as_struct_with_an_extra_field_is_a_schema_mismatch() {
             T0,
         )
         .unwrap();
-    assert_eq!(
-        open_as::<Three>(&s, &value),
-        Err(OpenError::SchemaMismatch)
-    );
+    assert_eq!(open_as::<Three>(&s, &value), Err(OpenError::SchemaMismatch));
 }
 
 #[test]
@@ -305,7 +302,10 @@ impl TryFrom<u8> for Even {
 #[test]
 fn a_value_of_the_same_shape_that_the_type_refuses_is_a_payload_mismatch() {
     let s = sample_sealer();
-    assert_eq!(open_as::<Even>(&s, &s.seal_at(&4u8, T0).unwrap()), Ok(Even(4)));
+    assert_eq!(
+        open_as::<Even>(&s, &s.seal_at(&4u8, T0).unwrap()),
+        Ok(Even(4))
+    );
     let value = s.seal_at(&3u8, T0).unwrap();
     let err = open_as::<Even>(&s, &value).unwrap_err();
     assert_eq!(err, OpenError::PayloadMismatch);
@@ -323,10 +323,7 @@ fn values_of_other_types_are_a_schema_mismatch_even_where_they_would_decode() {
         Err(OpenError::SchemaMismatch)
     );
     let value = s.seal_at(&7u32, T0).unwrap();
-    assert_eq!(
-        open_as::<Event>(&s, &value),
-        Err(OpenError::SchemaMismatch)
-    );
+    assert_eq!(open_as::<Event>(&s, &value), Err(OpenError::SchemaMismatch));
     let value = s.seal_at(&(), T0).unwrap();
     assert_eq!(open_as::<u32>(&s, &value), Err(OpenError::SchemaMismatch));
 }

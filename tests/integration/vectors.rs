@@ -448,7 +448,9 @@ fn schema_vectors_give_their_fingerprints() {
     for v in &schemas {
         let expected = str_of(v, "fingerprint_hex");
         let computed = match str_of(v, "prefix") {
-            "sealed-session/schema/shape" => Fingerprint::from_description(str_of(v, "description")),
+            "sealed-session/schema/shape" => {
+                Fingerprint::from_description(str_of(v, "description"))
+            }
             "sealed-session/schema/name" => Fingerprint::from_name(str_of(v, "name")),
             other => panic!("unknown prefix {other}"),
         };

@@ -47,7 +47,11 @@ where
     let session = plain.load::<New, _>(Some(&cookie));
     assert!(session.get().is_none(), "{what}: misread");
     assert!(session.is_new(), "{what}");
-    assert_eq!(session.load_error(), Some(&OpenError::SchemaMismatch), "{what}");
+    assert_eq!(
+        session.load_error(),
+        Some(&OpenError::SchemaMismatch),
+        "{what}"
+    );
     assert!(session.finish().unwrap().is_empty(), "{what}");
 
     // With the migration: converted, used, sealed again as the new type.
@@ -63,12 +67,19 @@ where
     let again = v2.load::<New, _>(Some(&resealed));
     assert_eq!(again.get(), Some(expected), "{what}");
     assert!(!again.is_migrated(), "{what}: sealed as the new type");
-    assert!(again.meta().unwrap().session_id().ct_eq(&id), "{what}: same session");
+    assert!(
+        again.meta().unwrap().session_id().ct_eq(&id),
+        "{what}: same session"
+    );
 
     // Rollback: the old server refuses the new cookie.
     let back = v1.load::<Old, _>(Some(&resealed));
     assert!(back.get().is_none(), "{what}: rollback misread");
-    assert_eq!(back.load_error(), Some(&OpenError::SchemaMismatch), "{what}");
+    assert_eq!(
+        back.load_error(),
+        Some(&OpenError::SchemaMismatch),
+        "{what}"
+    );
 }
 
 mod reorder {
@@ -123,7 +134,11 @@ mod rename {
 #[test]
 fn renaming_a_field() {
     use rename::{New, Old};
-    check_change(Old { user: 7 }, |o| New { user_id: o.user }, &New { user_id: 7 });
+    check_change(
+        Old { user: 7 },
+        |o| New { user_id: o.user },
+        &New { user_id: 7 },
+    );
 }
 
 mod widen {
@@ -353,7 +368,11 @@ mod serde_rename {
 #[test]
 fn a_serde_rename() {
     use serde_rename::{New, Old, Same};
-    check_change(Old { user_id: 7 }, |o| New { user_id: o.user_id }, &New { user_id: 7 });
+    check_change(
+        Old { user_id: 7 },
+        |o| New { user_id: o.user_id },
+        &New { user_id: 7 },
+    );
     // Renaming in Rust only, keeping the serde name, is a safe change.
     assert_eq!(Fingerprint::of::<Old>(), Fingerprint::of::<Same>());
     let c = clock();
@@ -481,7 +500,10 @@ fn a_flash_survives_a_migration() {
         .build()
         .unwrap();
     let mut session = v2.load::<V2, _>(Some(format!("{name}={value}")));
-    assert_eq!(session.take_flash::<String>().unwrap().as_deref(), Some("welcome"));
+    assert_eq!(
+        session.take_flash::<String>().unwrap().as_deref(),
+        Some("welcome")
+    );
 }
 
 #[test]
