@@ -195,45 +195,44 @@ static SLOTS: [OnceLock<(TypeId, Result<Fingerprint, SchemaError>)>; 64] =
 static OVERFLOW: Mutex<Vec<(TypeId, Result<Fingerprint, SchemaError>)>> = Mutex::new(Vec::new());
 
 /// The fingerprint remembered for `key`, computed by `compute` the first
-/// time.
+/// time. `compute` runs outside any slot's initialisation, so it may itself
+/// look up other fingerprints.
 pub(crate) fn cached(
     key: TypeId,
     compute: impl FnOnce() -> Result<Fingerprint, SchemaError>,
 ) -> Result<Fingerprint, SchemaError> {
     let mut compute = Some(compute);
     let mut computed = None;
-    for slot in &SLOTS {
-        let (id, result) = match slot.get() {
-            Some(entry) => entry,
-            None => {
-                let fresh = match (computed.take(), compute.take()) {
-                    (Some(done), _) => done,
-                    (None, Some(f)) => f(),
-                    (None, None) => return Err(SchemaError::TooComplex),
-                };
-                // Another thread may take the slot first: then look on.
-                slot.get_or_init(|| (key, fresh.clone()));
-                computed = Some(fresh);
-                match slot.get() {
-                    Some(entry) => entry,
-                    None => continue,
-                }
-            }
-        };
-        if *id == key {
-            return result.clone();
-        }
-    }
-    let mut overflow = OVERFLOW.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((_, result)) = overflow.iter().find(|(id, _)| *id == key) {
-        return result.clone();
-    }
-    let fresh = match (computed, compute) {
+    let mut value = move || match (computed, compute.take()) {
         (Some(done), _) => done,
-        (None, Some(f)) => f(),
+        (None, Some(f)) => {
+            let done = f();
+            computed = Some(done);
+            done
+        }
+        // `compute` is taken only when `computed` is set.
         (None, None) => Err(SchemaError::TooComplex),
     };
-    overflow.push((key, fresh.clone()));
+    for slot in &SLOTS {
+        let (id, result) = match slot.get() {
+            Some(entry) => *entry,
+            None => {
+                let fresh = value();
+                // Another thread may fill the slot first: then look on.
+                *slot.get_or_init(|| (key, fresh))
+            }
+        };
+        if id == key {
+            return result;
+        }
+    }
+    let overflow = || OVERFLOW.lock().unwrap_or_else(PoisonError::into_inner);
+    if let Some((_, result)) = overflow().iter().find(|(id, _)| *id == key) {
+        return *result;
+    }
+    // Computed without the lock held, as above.
+    let fresh = value();
+    overflow().push((key, fresh));
     fresh
 }
 
@@ -1078,6 +1077,26 @@ mod tests {
             describe::<Counters>().unwrap(),
             "\"Counters\"\n\"Counters\" = struct{\"hits\":u64,\"ratio\":f32}\n"
         );
+    }
+
+    #[test]
+    fn more_types_than_slots_are_still_cached() {
+        macro_rules! ids {
+            ($($n:literal)*) => { [$(TypeId::of::<[u8; $n]>()),*] };
+        }
+        let keys = ids!(0 1 2 3 4 5 6 7 8 9 10 11 12 13 14 15 16 17 18 19 20 21 22 23 24 25 26 27 28 29 30 31 32 33 34 35 36 37 38 39 40 41 42 43 44 45 46 47 48 49 50 51 52 53 54 55 56 57 58 59 60 61 62 63 64 65 66 67 68 69);
+        assert!(keys.len() > SLOTS.len());
+        let mut calls = 0;
+        for (n, key) in keys.iter().enumerate() {
+            let fp = Fingerprint::from_bytes([n as u8; 8]);
+            let first = cached(*key, || {
+                calls += 1;
+                Ok(fp)
+            });
+            assert_eq!(first, Ok(fp));
+            assert_eq!(cached(*key, || Err(SchemaError::TooComplex)), Ok(fp));
+        }
+        assert_eq!(calls, keys.len());
     }
 
     #[test]

@@ -79,6 +79,58 @@ pub(crate) struct Record<T> {
 /// assert!(response.set_cookie_headers()[0].starts_with("__Host-session=; Max-Age=0;"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Changing your session type
+///
+/// Every cookie carries an authenticated [fingerprint](crate::Fingerprint)
+/// of the type it was sealed as (FORMAT.md §4.1, §11): field names and
+/// order, types, enum variants, nested types. A cookie of another type is
+/// never decoded as `T`; without a migration it gives a new session whose
+/// [`load_error`](Self::load_error) is
+/// [`SchemaMismatch`](OpenError::SchemaMismatch).
+///
+/// Safe changes keep the serde shape and names: renaming a Rust field or
+/// type while keeping its serde name (`#[serde(rename = "...")]`), methods,
+/// `Box<str>` for `String`. Every other change needs a migration, or logs
+/// everyone out: fields reordered, renamed, added (even an `Option` with
+/// `#[serde(default)]`) or removed, an integer widened, an enum variant
+/// added, a nested type changed.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use sealed_session::{Key, KeyId, Keyring, OpenError, SessionConfig};
+///
+/// // Safe: the serde name stays `user_id`.
+/// #[derive(Serialize, Deserialize)]
+/// struct Before { user_id: u64 }
+/// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+/// #[serde(rename = "Before")]
+/// struct Renamed { #[serde(rename = "user_id")] uid: u64 }
+///
+/// // Needs a migration: a field added.
+/// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+/// struct After { user_id: u64, admin: bool }
+///
+/// let keyring = Keyring::new(KeyId::new(1), Key::generate());
+/// let config = SessionConfig::builder(keyring.clone()).build()?;
+/// let mut session = config.new_session::<Before>();
+/// session.insert(Before { user_id: 7 });
+/// let set_cookie = session.finish()?.into_set_cookie_headers().remove(0);
+/// let cookie = set_cookie.split(';').next().unwrap_or_default();
+///
+/// assert_eq!(config.load::<Renamed, _>(Some(cookie)).get(), Some(&Renamed { uid: 7 }));
+///
+/// let refused = config.load::<After, _>(Some(cookie));
+/// assert_eq!(refused.load_error(), Some(&OpenError::SchemaMismatch));
+///
+/// let migrating = SessionConfig::builder(keyring)
+///     .with_migration(|old: Before| After { user_id: old.user_id, admin: false })
+///     .build()?;
+/// let session = migrating.load::<After, _>(Some(cookie));
+/// assert_eq!(session.get(), Some(&After { user_id: 7, admin: false }));
+/// assert!(session.is_migrated()); // sealed again as `After` by `finish`
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Session<T> {
     config: SessionConfig,
     now: UnixSeconds,
