@@ -588,33 +588,22 @@ impl<'de> de::Deserializer<'de> for De<'_> {
     }
 
     fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.out {
-            Some(out) => {
-                out.push_str("seq<");
-                let value = visitor.visit_seq(Seq {
-                    t: self.t,
-                    out: Some(&mut *out),
-                    names: None,
-                    len: 1,
-                    done: 0,
-                })?;
-                out.push('>');
-                Ok(value)
-            }
-            None => visitor.visit_seq(Seq::empty(self.t)),
-        }
+        let len = usize::from(self.out.is_some());
+        wrapped(self.t, self.out, "seq<", '>', |t, out| {
+            visitor.visit_seq(Seq {
+                t,
+                out,
+                names: None,
+                len,
+                done: 0,
+            })
+        })
     }
 
     fn deserialize_tuple<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Error> {
-        match self.out {
-            Some(out) => {
-                out.push_str("tuple<");
-                let value = fixed(self.t, Some(&mut *out), None, len, visitor)?;
-                out.push('>');
-                Ok(value)
-            }
-            None => fixed(self.t, None, None, len, visitor),
-        }
+        wrapped(self.t, self.out, "tuple<", '>', |t, out| {
+            fixed(t, out, None, len, visitor)
+        })
     }
 
     fn deserialize_tuple_struct<V: Visitor<'de>>(
@@ -634,23 +623,10 @@ impl<'de> de::Deserializer<'de> for De<'_> {
     }
 
     fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
-        match self.out {
-            Some(out) => {
-                out.push_str("map<");
-                let value = visitor.visit_map(Map {
-                    t: self.t,
-                    out: Some(&mut *out),
-                    left: 1,
-                })?;
-                out.push('>');
-                Ok(value)
-            }
-            None => visitor.visit_map(Map {
-                t: self.t,
-                out: None,
-                left: 0,
-            }),
-        }
+        let left = usize::from(self.out.is_some());
+        wrapped(self.t, self.out, "map<", '>', |t, out| {
+            visitor.visit_map(Map { t, out, left })
+        })
     }
 
     fn deserialize_struct<V: Visitor<'de>>(
@@ -727,6 +703,26 @@ impl<'de> de::Deserializer<'de> for De<'_> {
     }
 }
 
+/// Runs `body`, with `open` and `close` written around what it describes
+/// when a description is under way.
+fn wrapped<R>(
+    t: &mut Trace,
+    out: Option<&mut String>,
+    open: &str,
+    close: char,
+    body: impl FnOnce(&mut Trace, Option<&mut String>) -> Result<R, Error>,
+) -> Result<R, Error> {
+    match out {
+        Some(out) => {
+            out.push_str(open);
+            let value = body(t, Some(&mut *out))?;
+            out.push(close);
+            Ok(value)
+        }
+        None => body(t, None),
+    }
+}
+
 /// Visits `len` elements (struct fields when `names` is given), described
 /// into `out` when set.
 fn fixed<'de, V: Visitor<'de>>(
@@ -756,18 +752,6 @@ struct Seq<'a> {
     names: Option<&'static [&'static str]>,
     len: usize,
     done: usize,
-}
-
-impl<'a> Seq<'a> {
-    fn empty(t: &'a mut Trace) -> Self {
-        Self {
-            t,
-            out: None,
-            names: None,
-            len: 0,
-            done: 0,
-        }
-    }
 }
 
 impl<'de> SeqAccess<'de> for Seq<'_> {
@@ -870,33 +854,15 @@ impl<'de> VariantAccess<'de> for Enum<'_> {
     }
 
     fn newtype_variant_seed<S: DeserializeSeed<'de>>(self, seed: S) -> Result<S::Value, Error> {
-        match self.out {
-            Some(out) => {
-                out.push_str("newtype<");
-                let value = seed.deserialize(De {
-                    t: self.t,
-                    out: Some(&mut *out),
-                })?;
-                out.push('>');
-                Ok(value)
-            }
-            None => seed.deserialize(De {
-                t: self.t,
-                out: None,
-            }),
-        }
+        wrapped(self.t, self.out, "newtype<", '>', |t, out| {
+            seed.deserialize(De { t, out })
+        })
     }
 
     fn tuple_variant<V: Visitor<'de>>(self, len: usize, visitor: V) -> Result<V::Value, Error> {
-        match self.out {
-            Some(out) => {
-                out.push_str("tuple<");
-                let value = fixed(self.t, Some(&mut *out), None, len, visitor)?;
-                out.push('>');
-                Ok(value)
-            }
-            None => fixed(self.t, None, None, len, visitor),
-        }
+        wrapped(self.t, self.out, "tuple<", '>', |t, out| {
+            fixed(t, out, None, len, visitor)
+        })
     }
 
     fn struct_variant<V: Visitor<'de>>(
@@ -904,15 +870,9 @@ impl<'de> VariantAccess<'de> for Enum<'_> {
         fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        match self.out {
-            Some(out) => {
-                out.push_str("struct{");
-                let value = fixed(self.t, Some(&mut *out), Some(fields), fields.len(), visitor)?;
-                out.push('}');
-                Ok(value)
-            }
-            None => fixed(self.t, None, Some(fields), fields.len(), visitor),
-        }
+        wrapped(self.t, self.out, "struct{", '}', |t, out| {
+            fixed(t, out, Some(fields), fields.len(), visitor)
+        })
     }
 }
 
