@@ -610,9 +610,10 @@ enum Shape {
 /// (f) Arbitrary plaintext, sealed through the test-only path so that it
 /// authenticates, then opened as several payload types: always `Ok` or a
 /// typed error after authentication, never a panic. The first byte selects
-/// the plaintext: even, a valid timestamp header followed by the rest of the
-/// input as the payload (so the payload decoder runs); odd, the rest of the
-/// input as the whole plaintext.
+/// the plaintext: even, a valid header (timestamps, session id, and the
+/// fingerprint of the type opened) followed by the rest of the input as the
+/// payload (so the payload decoder runs); odd, the rest of the input as the
+/// whole plaintext.
 ///
 /// Allocation is bounded whatever length the plaintext claims. For a
 /// sequence, postcard gives serde no size hint when the claimed length
