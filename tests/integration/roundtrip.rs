@@ -283,18 +283,18 @@ fn a_value_of_another_type_is_refused_by_its_fingerprint_before_decoding() {
     assert_eq!(open_as::<()>(&s, &value), Err(OpenError::SchemaMismatch));
 }
 
-/// A `u8` that must be even: its shape is `u8`, its values fewer.
+/// A `u8` that must be odd: its shape is `u8`, its values fewer.
 #[derive(Debug, PartialEq, Deserialize)]
 #[serde(try_from = "u8")]
-struct Even(u8);
+struct Odd(u8);
 
-impl TryFrom<u8> for Even {
+impl TryFrom<u8> for Odd {
     type Error = &'static str;
     fn try_from(n: u8) -> Result<Self, Self::Error> {
-        if n % 2 == 0 {
+        if n % 2 == 1 {
             Ok(Self(n))
         } else {
-            Err("odd")
+            Err("even")
         }
     }
 }
@@ -303,11 +303,11 @@ impl TryFrom<u8> for Even {
 fn a_value_of_the_same_shape_that_the_type_refuses_is_a_payload_mismatch() {
     let s = sample_sealer();
     assert_eq!(
-        open_as::<Even>(&s, &s.seal_at(&4u8, T0).unwrap()),
-        Ok(Even(4))
+        open_as::<Odd>(&s, &s.seal_at(&3u8, T0).unwrap()),
+        Ok(Odd(3))
     );
-    let value = s.seal_at(&3u8, T0).unwrap();
-    let err = open_as::<Even>(&s, &value).unwrap_err();
+    let value = s.seal_at(&4u8, T0).unwrap();
+    let err = open_as::<Odd>(&s, &value).unwrap_err();
     assert_eq!(err, OpenError::PayloadMismatch);
     assert!(err.is_authenticated());
 }
