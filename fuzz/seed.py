@@ -58,7 +58,8 @@ def main() -> None:
 
     # (a) open_value: every vector's cookie value, as text.
     for v in VECTORS:
-        write("open_value", slug(v) + ".txt", v["cookie_value"])
+        if "cookie_value" in v:
+            write("open_value", slug(v) + ".txt", v["cookie_value"])
     write("open_value", "short-4k-plus-1.txt", "AQAAA")
     write("open_value", "non-canonical-tail.txt", "AB")
 

@@ -1,6 +1,7 @@
 //! [`SessionConfig`]: the sealer, the cookie attributes and the save policy,
 //! with secure defaults and cross-field checks done once, in `build`.
 
+use core::any::Any;
 use core::fmt;
 use std::sync::Arc;
 
@@ -9,10 +10,11 @@ use serde::de::DeserializeOwned;
 use crate::chunk::ChunkSlots;
 use crate::clock::UnixSeconds;
 use crate::cookie::{CookieAttributes, SameSite};
-use crate::error::{ConfigError, KeyringSwapError};
+use crate::error::{ConfigError, KeyringSwapError, OpenError, SchemaError};
 use crate::keyring::Keyring;
+use crate::schema::Fingerprint;
 use crate::seal::{Sealer, SealerBuilder};
-use crate::session::Session;
+use crate::session::{Record, Session};
 
 /// The longest `Domain` or `Path` attribute value browsers keep (RFC 6265bis).
 pub const MAX_ATTRIBUTE_VALUE_BYTES: usize = 1024;
@@ -92,6 +94,54 @@ pub(crate) struct ConfigInner {
     pub(crate) save_uninitialized: bool,
     pub(crate) resave: bool,
     pub(crate) rolling: Rolling,
+    /// Conversions from earlier session types, by the fingerprint of the
+    /// record they open.
+    migrations: Box<[Migration]>,
+}
+
+/// Data of an earlier session type, on its way to the current one.
+type AnyData = Box<dyn Any>;
+/// Converts data of one session type into the next.
+type Convert = Arc<dyn Fn(AnyData) -> Option<AnyData> + Send + Sync>;
+/// Decodes a session record of one type: its data, boxed, and its flash.
+type DecodeOld = fn(&[u8]) -> Result<(Option<AnyData>, Option<Vec<u8>>), OpenError>;
+/// The record fingerprint of one session type under a sealer's schema names.
+type RecordFingerprint = fn(&Sealer) -> Result<Fingerprint, SchemaError>;
+
+/// A migration as configured: fingerprints are resolved in `build`, once
+/// every schema name is known.
+#[derive(Clone)]
+struct PendingMigration {
+    from: RecordFingerprint,
+    to: RecordFingerprint,
+    names: (&'static str, &'static str),
+    decode: DecodeOld,
+    convert: Convert,
+}
+
+impl fmt::Debug for PendingMigration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Migration")
+            .field("from", &self.names.0)
+            .field("to", &self.names.1)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A migration with the record fingerprints of both its types.
+struct Migration {
+    from: Fingerprint,
+    to: Fingerprint,
+    names: (&'static str, &'static str),
+    decode: DecodeOld,
+    convert: Convert,
+}
+
+fn decode_old<Old: DeserializeOwned + 'static>(
+    bytes: &[u8],
+) -> Result<(Option<AnyData>, Option<Vec<u8>>), OpenError> {
+    let record = crate::seal::decode_exact::<Record<Old>>(bytes)?;
+    Ok((record.data.map(|d| Box::new(d) as AnyData), record.flash))
 }
 
 /// Builds a [`SessionConfig`]; every setting has a safe default, stated at
@@ -106,6 +156,7 @@ pub struct SessionConfigBuilder {
     save_uninitialized: bool,
     resave: bool,
     rolling: Rolling,
+    migrations: Vec<PendingMigration>,
 }
 
 impl SessionConfig {
@@ -120,6 +171,7 @@ impl SessionConfig {
             save_uninitialized: false,
             resave: false,
             rolling: Rolling::default(),
+            migrations: Vec::new(),
         }
     }
 
@@ -134,7 +186,7 @@ impl SessionConfig {
     /// that opens wins.
     pub fn load<T, H>(&self, cookie_headers: impl IntoIterator<Item = H>) -> Session<T>
     where
-        T: DeserializeOwned,
+        T: DeserializeOwned + 'static,
         H: AsRef<[u8]>,
     {
         self.load_at(cookie_headers, self.inner.sealer.now())
@@ -147,7 +199,7 @@ impl SessionConfig {
         now: UnixSeconds,
     ) -> Session<T>
     where
-        T: DeserializeOwned,
+        T: DeserializeOwned + 'static,
         H: AsRef<[u8]>,
     {
         let mut session = Session::fresh(self.clone(), now);
@@ -178,7 +230,7 @@ impl SessionConfig {
     }
 
     /// Tries the candidates of one header; returns whether to go on.
-    fn try_header<T: DeserializeOwned>(
+    fn try_header<T: DeserializeOwned + 'static>(
         &self,
         session: &mut Session<T>,
         header: &[u8],
@@ -210,13 +262,13 @@ impl SessionConfig {
     /// assert_eq!(session.load_error(), Some(&OpenError::Malformed));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn load_value<T: DeserializeOwned>(&self, value: Option<&str>) -> Session<T> {
+    pub fn load_value<T: DeserializeOwned + 'static>(&self, value: Option<&str>) -> Session<T> {
         self.load_values_at(value, self.inner.sealer.now())
     }
 
     /// Loads the session from already extracted cookie values (every value
     /// sent under the session's name, in header order) at the time `now`.
-    pub fn load_values_at<'a, T: DeserializeOwned>(
+    pub fn load_values_at<'a, T: DeserializeOwned + 'static>(
         &self,
         values: impl IntoIterator<Item = &'a str>,
         now: UnixSeconds,
@@ -230,10 +282,52 @@ impl SessionConfig {
         session
     }
 
+    /// Opens a record sealed as an earlier session type (fingerprint
+    /// `schema`) and converts its data, one migration after the other,
+    /// into `T` (record fingerprint `target`). The chain is followed by
+    /// fingerprint alone, and checked to reach `T` before anything is
+    /// decoded.
+    pub(crate) fn migrate<T: 'static>(
+        &self,
+        schema: Fingerprint,
+        target: Fingerprint,
+        bytes: &[u8],
+    ) -> Result<Record<T>, OpenError> {
+        let migrations = &*self.inner.migrations;
+        let next = |from: Fingerprint| migrations.iter().find(|m| m.from == from);
+        let first = next(schema).ok_or(OpenError::SchemaMismatch)?;
+        let mut step = first;
+        let mut steps = 1;
+        while step.to != target {
+            step = next(step.to)
+                .filter(|_| steps < migrations.len())
+                .ok_or(OpenError::SchemaMismatch)?;
+            steps += 1;
+        }
+        let (mut data, flash) = (first.decode)(bytes)?;
+        let mut step = first;
+        loop {
+            if let Some(old) = data {
+                data = Some((step.convert)(old).ok_or(OpenError::SchemaMismatch)?);
+            }
+            if step.to == target {
+                break;
+            }
+            step = next(step.to).ok_or(OpenError::SchemaMismatch)?;
+        }
+        let data = match data {
+            // Two types of one shape share a fingerprint; a conversion to
+            // a type of that shape that is not `T` is refused here.
+            Some(any) => Some(*any.downcast::<T>().map_err(|_| OpenError::SchemaMismatch)?),
+            None => None,
+        };
+        Ok(Record { data, flash })
+    }
+
     /// A new, empty session at the clock's time, as for a request without
     /// a cookie.
     #[must_use]
-    pub fn new_session<T: DeserializeOwned>(&self) -> Session<T> {
+    pub fn new_session<T: DeserializeOwned + 'static>(&self) -> Session<T> {
         Session::fresh(self.clone(), self.inner.sealer.now())
     }
 
@@ -318,6 +412,10 @@ impl fmt::Debug for SessionConfig {
             .field("rolling", &inner.rolling)
             .field("cookie_limit", &inner.cookie_limit)
             .field("max_chunks", &inner.max_chunks)
+            .field(
+                "migrations",
+                &inner.migrations.iter().map(|m| m.names).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
@@ -466,6 +564,86 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// Identifies the session type `T` by an application-chosen schema
+    /// name instead of its traced shape; see
+    /// [`SealerBuilder::with_schema_name`] (the session layer seals the
+    /// record of FORMAT.md §11 under a fingerprint derived from it).
+    ///
+    /// # Security
+    ///
+    /// Change the name whenever `T` changes, or cookies of the old type are
+    /// misread as the new one.
+    ///
+    /// Default: every type is identified by its traced shape.
+    pub fn with_schema_name<T: 'static>(mut self, name: &str) -> Self {
+        self.sealer = self.sealer.with_schema_name::<T>(name);
+        self
+    }
+
+    /// Accepts cookies sealed as the earlier session type `Old`, converting
+    /// their data with `convert` into `New`. Such a cookie is chosen by its
+    /// type fingerprint (never by trying to decode it), opened as `Old`,
+    /// converted, used as the current type, and sealed again as the current
+    /// type in the same response ([`Session::is_migrated`]). Migrations
+    /// compose: with `V1 → V2` and `V2 → V3`, a `V1` cookie loads as `V3`.
+    /// The flash message is carried over as is.
+    ///
+    /// A cookie of a type no migration starts from gives a new session,
+    /// with [`OpenError::SchemaMismatch`] as its
+    /// [`load_error`](Session::load_error).
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// #[serde(rename = "Data")]
+    /// struct DataV1 { user_id: u64 }
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Data { user_id: u64, theme: Option<String> }
+    ///
+    /// let keyring = Keyring::new(KeyId::new(1), Key::generate());
+    /// let old = SessionConfig::builder(keyring.clone()).build()?;
+    /// let mut session = old.new_session::<DataV1>();
+    /// session.insert(DataV1 { user_id: 7 });
+    /// let set_cookie = session.finish()?.into_set_cookie_headers().remove(0);
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    ///
+    /// // The next deploy: the type gained a field.
+    /// let new = SessionConfig::builder(keyring)
+    ///     .with_migration(|old: DataV1| Data { user_id: old.user_id, theme: None })
+    ///     .build()?;
+    /// let session = new.load::<Data, _>(Some(cookie));
+    /// assert_eq!(session.get().map(|d| d.user_id), Some(7));
+    /// assert!(session.is_migrated());
+    /// assert_eq!(session.finish()?.set_cookie_headers().len(), 1); // sealed as `Data`
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// Default: no migrations.
+    pub fn with_migration<Old, New>(
+        mut self,
+        convert: impl Fn(Old) -> New + Send + Sync + 'static,
+    ) -> Self
+    where
+        Old: DeserializeOwned + 'static,
+        New: DeserializeOwned + 'static,
+    {
+        let convert: Convert = Arc::new(move |old: AnyData| {
+            old.downcast::<Old>()
+                .ok()
+                .map(|old| Box::new(convert(*old)) as AnyData)
+        });
+        self.migrations.push(PendingMigration {
+            from: Sealer::record_fingerprint::<Old>,
+            to: Sealer::record_fingerprint::<New>,
+            names: (core::any::type_name::<Old>(), core::any::type_name::<New>()),
+            decode: decode_old::<Old>,
+            convert,
+        });
+        self
+    }
+
     /// Checks every setting together and builds the configuration.
     ///
     /// # Errors
@@ -473,7 +651,9 @@ impl SessionConfigBuilder {
     /// A [`ConfigError`] naming the first rule broken: an invalid cookie
     /// name, `Domain` or `Path`; a prefix whose requirements are not met;
     /// `SameSite=None` or `Partitioned` without `Secure`; a rolling
-    /// percentage outside 1 to 99; and the [`Sealer`]'s own checks.
+    /// percentage outside 1 to 99; a migration type without a fingerprint,
+    /// two migrations from one type, or one from a type to itself; and the
+    /// [`Sealer`]'s own checks.
     ///
     /// ```
     /// use sealed_session::{ConfigError, Key, KeyId, Keyring, SessionConfig};
@@ -526,6 +706,21 @@ impl SessionConfigBuilder {
         }
         let total = crate::chunk::capacity(name.len(), self.cookie_limit, self.max_chunks);
         let sealer = self.sealer.with_max_cookie_bytes(total).build()?;
+        let mut migrations: Vec<Migration> = Vec::with_capacity(self.migrations.len());
+        for pending in self.migrations {
+            let from = (pending.from)(&sealer).map_err(ConfigError::UnsupportedType)?;
+            let to = (pending.to)(&sealer).map_err(ConfigError::UnsupportedType)?;
+            if from == to || migrations.iter().any(|m| m.from == from) {
+                return Err(ConfigError::AmbiguousMigration);
+            }
+            migrations.push(Migration {
+                from,
+                to,
+                names: pending.names,
+                decode: pending.decode,
+                convert: pending.convert,
+            });
+        }
         Ok(SessionConfig {
             inner: Arc::new(ConfigInner {
                 sealer,
@@ -535,6 +730,7 @@ impl SessionConfigBuilder {
                 save_uninitialized: self.save_uninitialized,
                 resave: self.resave,
                 rolling: self.rolling,
+                migrations: migrations.into_boxed_slice(),
             }),
         })
     }

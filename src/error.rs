@@ -446,6 +446,12 @@ pub enum ConfigError {
     /// The chunk limit is outside 2 to 9, or the cookie size limit leaves
     /// no room for chunks.
     InvalidChunking,
+    /// A type named by a migration has no [fingerprint](crate::Fingerprint)
+    /// (configure a schema name for it).
+    UnsupportedType(SchemaError),
+    /// Two migrations start from the same type fingerprint, or one ends
+    /// where it starts.
+    AmbiguousMigration,
 }
 
 impl fmt::Display for ConfigError {
@@ -483,6 +489,10 @@ impl fmt::Display for ConfigError {
                 f.write_str("rolling refresh percentage must be between 1 and 99")
             }
             Self::InvalidChunking => f.write_str("chunk limit must be between 2 and 9"),
+            Self::UnsupportedType(err) => write!(f, "migration type has no fingerprint: {err}"),
+            Self::AmbiguousMigration => f.write_str(
+                "two migrations start from the same type, or a migration ends where it starts",
+            ),
         }
     }
 }
@@ -502,6 +512,8 @@ impl fmt::Debug for ConfigError {
             Self::InvalidPath => "InvalidPath",
             Self::InvalidRolling => "InvalidRolling",
             Self::InvalidChunking => "InvalidChunking",
+            Self::UnsupportedType(_) => "UnsupportedType",
+            Self::AmbiguousMigration => "AmbiguousMigration",
         };
         write!(f, "{self} (ConfigError::{variant})")
     }
@@ -543,6 +555,9 @@ pub enum SealError {
     TimeOverflow,
     /// The operating system's random number generator failed.
     Random,
+    /// The payload type has no [fingerprint](crate::Fingerprint): it cannot
+    /// be traced, and no schema name was configured for it.
+    UnsupportedType(SchemaError),
 }
 
 impl fmt::Display for SealError {
@@ -556,11 +571,19 @@ impl fmt::Display for SealError {
             Self::Expired => f.write_str("session is past its absolute expiry or idle deadline"),
             Self::TimeOverflow => f.write_str("timestamp does not fit in 64-bit unix seconds"),
             Self::Random => f.write_str("operating system random number generator failed"),
+            Self::UnsupportedType(err) => write!(f, "session type has no fingerprint: {err}"),
         }
     }
 }
 
-impl std::error::Error for SealError {}
+impl std::error::Error for SealError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::UnsupportedType(err) => Some(err),
+            _ => None,
+        }
+    }
+}
 
 /// Why a cookie value did not open.
 ///
@@ -621,6 +644,15 @@ pub enum OpenError {
     /// The authenticated payload does not decode as the requested type, or
     /// has bytes left over after it.
     PayloadMismatch,
+    /// The value was sealed as another type: its authenticated type
+    /// [fingerprint](crate::Fingerprint) is not the one of the type asked
+    /// for (and, in the session layer, no migration starts from it). The
+    /// payload was not decoded.
+    SchemaMismatch,
+    /// The type asked for has no [fingerprint](crate::Fingerprint): it
+    /// cannot be traced, and no schema name was configured for it. Nothing
+    /// was decoded; this is a programming error, not bad input.
+    UnsupportedType(SchemaError),
     /// The session was issued before the configured not-before instant, or
     /// the application's revocation check refused it.
     Revoked,
@@ -649,6 +681,7 @@ impl OpenError {
                 | Self::IssuedInFuture
                 | Self::InvalidTimestamps
                 | Self::PayloadMismatch
+                | Self::SchemaMismatch
                 | Self::Revoked
         )
     }
@@ -676,6 +709,10 @@ impl fmt::Display for OpenError {
             Self::PayloadMismatch => {
                 f.write_str("session payload does not decode as the expected type")
             }
+            Self::SchemaMismatch => {
+                f.write_str("session was sealed as another type (type fingerprint differs)")
+            }
+            Self::UnsupportedType(err) => write!(f, "session type has no fingerprint: {err}"),
             Self::Revoked => f.write_str("session was revoked"),
             Self::ChunksMismatch => {
                 f.write_str("session cookie chunks are missing, duplicated or extra")
@@ -684,7 +721,93 @@ impl fmt::Display for OpenError {
     }
 }
 
-impl std::error::Error for OpenError {}
+impl std::error::Error for OpenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::UnsupportedType(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+/// Why a type has no [fingerprint](crate::Fingerprint).
+///
+/// The fingerprint is traced from the type's `Deserialize` implementation.
+/// What postcard cannot decode (anything that needs `deserialize_any`) cannot
+/// be traced either; a type whose `Deserialize` refuses placeholder values
+/// cannot be traced. Such a type needs a schema name:
+/// [`SealerBuilder::with_schema_name`](crate::SealerBuilder::with_schema_name)
+/// or [`SessionConfigBuilder::with_schema_name`](crate::SessionConfigBuilder::with_schema_name).
+///
+/// ```
+/// use serde::Deserialize;
+/// use sealed_session::{Fingerprint, SchemaError};
+///
+/// #[derive(Deserialize)]
+/// #[serde(untagged)]
+/// # #[allow(dead_code)]
+/// enum Either { Number(u64), Text(String) }
+///
+/// assert_eq!(Fingerprint::of::<Either>().err(), Some(SchemaError::SelfDescribing));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SchemaError {
+    /// The type needs a self-describing format (`deserialize_any`,
+    /// `deserialize_identifier` or `deserialize_ignored_any`): untagged,
+    /// internally or adjacently tagged enums, flattened fields,
+    /// `serde_json::Value`. postcard cannot decode such types either.
+    SelfDescribing,
+    /// The type (or a type inside it) has no finite value, or it is an
+    /// enum without variants.
+    NoFiniteValue {
+        /// The serde name of the type.
+        type_name: &'static str,
+    },
+    /// Two different types inside the payload type have the same serde
+    /// name; rename one with `#[serde(rename = "...")]`.
+    NameConflict {
+        /// The serde name used twice.
+        type_name: &'static str,
+    },
+    /// A hand-written `Deserialize` asked for a number of elements other
+    /// than the struct or tuple it declared.
+    Unsupported,
+    /// The type's `Deserialize` refused the placeholder values of the trace
+    /// (for example a validating `try_from` conversion).
+    Rejected,
+    /// The type has too many enum variants nested in one another to be
+    /// traced in reasonable time.
+    TooComplex,
+}
+
+impl fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SelfDescribing => f.write_str(
+                "type needs a self-describing format (untagged, internally tagged or flattened); configure a schema name",
+            ),
+            Self::NoFiniteValue { type_name } => {
+                write!(f, "type {type_name} has no finite value; configure a schema name")
+            }
+            Self::NameConflict { type_name } => write!(
+                f,
+                "two different types are named {type_name}; rename one or configure a schema name"
+            ),
+            Self::Unsupported => f.write_str(
+                "type deserializes a different number of elements than it declares; configure a schema name",
+            ),
+            Self::Rejected => f.write_str(
+                "type refused the placeholder values of the trace; configure a schema name",
+            ),
+            Self::TooComplex => {
+                f.write_str("type is too complex to trace; configure a schema name")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SchemaError {}
 
 /// Why a CSRF token was refused.
 ///

@@ -194,6 +194,7 @@ mod meta;
 mod random;
 #[cfg(feature = "reload")]
 mod reload;
+mod schema;
 mod seal;
 mod session;
 mod settings;
@@ -207,7 +208,7 @@ pub use csrf::CSRF_TOKEN_LEN;
 pub use error::ReloadError;
 pub use error::{
     ConfigError, CsrfError, KeyError, KeyErrorReason, KeyLineHint, KeyringSwapError, OpenError,
-    SealError,
+    SchemaError, SealError,
 };
 pub use format::DEFAULT_MAX_COOKIE_BYTES;
 pub use key::{Key, KeyId, KEY_LEN};
@@ -215,6 +216,7 @@ pub use keyring::{Keyring, Rotation};
 pub use meta::{Opened, SessionId, SessionMeta};
 #[cfg(feature = "reload")]
 pub use reload::{KeyFileReloader, Reloaded};
+pub use schema::{Fingerprint, FINGERPRINT_LEN, SCHEMA_NAME_PREFIX, SCHEMA_SHAPE_PREFIX};
 pub use seal::{
     Sealer, SealerBuilder, DEFAULT_ABSOLUTE_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_COOKIE_NAME,
     DEFAULT_IDLE_TIMEOUT, MAX_LIFETIME,

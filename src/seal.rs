@@ -2,6 +2,7 @@
 //! value. Associated data, XChaCha20-Poly1305, and postcard only after
 //! authentication.
 
+use core::any::TypeId;
 use core::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
@@ -14,7 +15,7 @@ use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
 use crate::clock::{Clock, UnixSeconds};
-use crate::error::{ConfigError, KeyringSwapError, OpenError, SealError};
+use crate::error::{ConfigError, KeyringSwapError, OpenError, SchemaError, SealError};
 use crate::format::{
     self, BASE64, DEFAULT_MAX_COOKIE_BYTES, ENVELOPE_OVERHEAD_BYTES, FORMAT_VERSION, HEADER_LEN,
     KEY_ID_LEN, NONCE_LEN, SESSION_ID_LEN, TAG_LEN, VERSION_LEN,
@@ -23,6 +24,7 @@ use crate::key::KeyId;
 use crate::keyring::Keyring;
 use crate::meta::{Opened, SessionId, SessionMeta};
 use crate::settings::{shared_setters, SealSettings};
+use crate::schema::{Fingerprint, FINGERPRINT_LEN};
 
 /// The default cookie name.
 pub const DEFAULT_COOKIE_NAME: &str = "__Host-session";
@@ -37,8 +39,8 @@ pub const DEFAULT_CLOCK_SKEW: StdDuration = StdDuration::from_secs(60);
 pub const MAX_LIFETIME: StdDuration = StdDuration::from_secs(36_525 * 24 * 60 * 60);
 
 /// The largest postcard header of the plaintext: three `u64` varints of at
-/// most 10 bytes each and the session id.
-const MAX_PLAIN_HEADER_LEN: usize = 3 * 10 + SESSION_ID_LEN;
+/// most 10 bytes each, the session id and the type fingerprint.
+const MAX_PLAIN_HEADER_LEN: usize = 3 * 10 + SESSION_ID_LEN + FINGERPRINT_LEN;
 
 /// Envelopes up to this size are built and opened in a buffer on the stack;
 /// larger ones (sessions of over ~400 bytes) in one on the heap. A typical
@@ -89,6 +91,17 @@ struct Inner {
     clock: Arc<dyn Clock>,
     /// Sessions issued before this instant (Unix seconds) are refused.
     not_before: AtomicU64,
+    /// Fingerprints of types given a schema name, and of their session
+    /// records.
+    schemas: Box<[NamedSchema]>,
+}
+
+/// A type whose fingerprint is its configured schema name.
+#[derive(Debug, Clone, Copy)]
+struct NamedSchema {
+    type_id: TypeId,
+    fingerprint: Fingerprint,
+    record: Fingerprint,
 }
 
 /// Builds a [`Sealer`]; every setting has a safe default.
@@ -111,6 +124,7 @@ pub struct SealerBuilder {
     keyring: Keyring,
     pub(crate) settings: SealSettings,
     max_cookie_bytes: usize,
+    schemas: Vec<NamedSchema>,
 }
 
 impl SealerBuilder {
@@ -122,6 +136,58 @@ impl SealerBuilder {
     /// Default: 4096, what browsers keep.
     pub fn with_max_cookie_bytes(mut self, limit: usize) -> Self {
         self.max_cookie_bytes = limit;
+        self
+    }
+
+    /// Identifies the payload type `T` by an application-chosen schema name
+    /// ([`Fingerprint::from_name`], FORMAT.md §4.2) instead of its traced
+    /// shape: for types that cannot be traced (see [`SchemaError`]), or to
+    /// version a type by hand. A later call for the same type wins.
+    ///
+    /// # Security
+    ///
+    /// The name replaces the shape check: change it whenever `T` changes
+    /// (for example `"app/session v2"` after `"app/session v1"`), or values
+    /// of the old type are misread as the new one.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use sealed_session::{Fingerprint, Key, KeyId, Keyring, Sealer};
+    ///
+    /// /// An address that must contain `@`: it refuses the trace's empty
+    /// /// placeholder string, so it cannot be traced.
+    /// #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    /// #[serde(try_from = "String", into = "String")]
+    /// struct Email(String);
+    /// # impl TryFrom<String> for Email {
+    /// #     type Error = &'static str;
+    /// #     fn try_from(s: String) -> Result<Self, Self::Error> {
+    /// #         if s.contains('@') { Ok(Self(s)) } else { Err("not an address") }
+    /// #     }
+    /// # }
+    /// # impl From<Email> for String { fn from(e: Email) -> String { e.0 } }
+    /// # impl Clone for Email { fn clone(&self) -> Self { Self(self.0.clone()) } }
+    ///
+    /// assert!(Fingerprint::of::<Email>().is_err());
+    /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate()))
+    ///     .with_schema_name::<Email>("example/email v1")
+    ///     .build()?;
+    /// assert_eq!(sealer.fingerprint::<Email>()?, Fingerprint::from_name("example/email v1"));
+    /// let value = sealer.seal(&Email("ada@example.com".into()))?;
+    /// assert_eq!(sealer.open::<Email>(&value)?.payload, Email("ada@example.com".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// Default: every type is identified by its traced shape.
+    pub fn with_schema_name<T: 'static>(mut self, name: &str) -> Self {
+        let fingerprint = Fingerprint::from_name(name);
+        let named = NamedSchema {
+            type_id: TypeId::of::<T>(),
+            fingerprint,
+            record: fingerprint.session_record(),
+        };
+        self.schemas.retain(|s| s.type_id != named.type_id);
+        self.schemas.push(named);
         self
     }
 
@@ -161,6 +227,7 @@ impl SealerBuilder {
                 max_cookie_bytes: self.max_cookie_bytes,
                 clock: settings.clock,
                 not_before: AtomicU64::new(settings.not_before.as_secs()),
+                schemas: self.schemas.into_boxed_slice(),
             }),
         })
     }
@@ -199,13 +266,15 @@ pub(crate) fn is_cookie_name(name: &str) -> bool {
         })
 }
 
-/// The plaintext as sealed: three timestamps, the session id, the payload.
+/// The plaintext as sealed: three timestamps, the session id, the type
+/// fingerprint, the payload.
 #[derive(Serialize)]
 struct PlainRef<'a, T: ?Sized> {
     issued_at: u64,
     last_active_at: u64,
     expires_at: u64,
     session_id: &'a [u8; SESSION_ID_LEN],
+    schema: &'a [u8; FINGERPRINT_LEN],
     payload: &'a T,
 }
 
@@ -216,6 +285,7 @@ struct PlainHeader {
     last_active_at: u64,
     expires_at: u64,
     session_id: [u8; SESSION_ID_LEN],
+    schema: [u8; FINGERPRINT_LEN],
 }
 
 /// The timestamps and id that go into one sealed value.
@@ -233,7 +303,42 @@ impl Sealer {
             keyring,
             settings: SealSettings::default(),
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
+            schemas: Vec::new(),
         }
+    }
+
+    /// The [`Fingerprint`] this sealer seals and expects for values of type
+    /// `T`: its configured schema name if it has one
+    /// ([`SealerBuilder::with_schema_name`]), otherwise its traced shape
+    /// (computed once per process, then looked up without allocating).
+    ///
+    /// # Errors
+    ///
+    /// A [`SchemaError`] if `T` cannot be traced and has no schema name.
+    pub fn fingerprint<T: DeserializeOwned + 'static>(&self) -> Result<Fingerprint, SchemaError> {
+        match self.named_schema(TypeId::of::<T>()) {
+            Some(named) => Ok(named.fingerprint),
+            None => Fingerprint::of::<T>(),
+        }
+    }
+
+    /// The fingerprint of the session layer's record holding data of type
+    /// `T` (FORMAT.md §11).
+    pub(crate) fn record_fingerprint<T: DeserializeOwned + 'static>(
+        &self,
+    ) -> Result<Fingerprint, SchemaError> {
+        /// A key of the fingerprint table distinct from `T`'s own.
+        struct RecordOf<T>(core::marker::PhantomData<T>);
+        match self.named_schema(TypeId::of::<T>()) {
+            Some(named) => Ok(named.record),
+            None => crate::schema::cached(TypeId::of::<RecordOf<T>>(), || {
+                Fingerprint::of::<T>().map(Fingerprint::session_record)
+            }),
+        }
+    }
+
+    fn named_schema(&self, type_id: TypeId) -> Option<&NamedSchema> {
+        self.inner.schemas.iter().find(|s| s.type_id == type_id)
     }
 
     /// Seals `payload` as a **new** session issued now: a fresh random
@@ -246,8 +351,12 @@ impl Sealer {
     /// is never truncated), [`SealError::Serialize`] if postcard cannot
     /// serialize the payload, [`SealError::Random`] if the operating system's
     /// random number generator fails, [`SealError::TimeOverflow`] if the
-    /// expiry does not fit in 64 bits.
-    pub fn seal<T: Serialize + ?Sized>(&self, payload: &T) -> Result<String, SealError> {
+    /// expiry does not fit in 64 bits, [`SealError::UnsupportedType`] if `T`
+    /// has no [`Fingerprint`].
+    pub fn seal<T>(&self, payload: &T) -> Result<String, SealError>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
         self.seal_at(payload, self.now())
     }
 
@@ -256,11 +365,13 @@ impl Sealer {
     /// # Errors
     ///
     /// As [`Sealer::seal`].
-    pub fn seal_at<T: Serialize + ?Sized>(
-        &self,
-        payload: &T,
-        now: UnixSeconds,
-    ) -> Result<String, SealError> {
+    pub fn seal_at<T>(&self, payload: &T, now: UnixSeconds) -> Result<String, SealError>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        let schema = self
+            .fingerprint::<T>()
+            .map_err(SealError::UnsupportedType)?;
         let expires_at = now
             .checked_add(self.inner.absolute_ttl)
             .ok_or(SealError::TimeOverflow)?;
@@ -280,7 +391,7 @@ impl Sealer {
             expires_at,
             session_id: &session_id,
         };
-        self.seal_with_nonce(payload, &stamp, &nonce)
+        self.seal_with_nonce(payload, schema, &stamp, &nonce)
     }
 
     /// Seals a new session issued at `now` under the given id (drawn earlier,
@@ -288,6 +399,7 @@ impl Sealer {
     pub(crate) fn seal_new_with_id<T: Serialize + ?Sized>(
         &self,
         payload: &T,
+        schema: Fingerprint,
         session_id: &SessionId,
         now: UnixSeconds,
     ) -> Result<String, SealError> {
@@ -300,7 +412,7 @@ impl Sealer {
             expires_at,
             session_id,
         };
-        self.seal_stamped(payload, &stamp)
+        self.seal_stamped(payload, schema, &stamp)
     }
 
     /// Seals `payload` as the **same** session `meta` describes, active now:
@@ -332,9 +444,26 @@ impl Sealer {
     /// assert_eq!(second.meta.expires_at(), first.meta.expires_at());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn reseal_at<T: Serialize + ?Sized>(
+    pub fn reseal_at<T>(
         &self,
         payload: &T,
+        meta: &SessionMeta,
+        now: UnixSeconds,
+    ) -> Result<String, SealError>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        let schema = self
+            .fingerprint::<T>()
+            .map_err(SealError::UnsupportedType)?;
+        self.reseal_with_schema(payload, schema, meta, now)
+    }
+
+    /// [`Sealer::reseal_at`] with the fingerprint given.
+    pub(crate) fn reseal_with_schema<T: Serialize + ?Sized>(
+        &self,
+        payload: &T,
+        schema: Fingerprint,
         meta: &SessionMeta,
         now: UnixSeconds,
     ) -> Result<String, SealError> {
@@ -347,7 +476,7 @@ impl Sealer {
             expires_at: meta.expires_at,
             session_id: &meta.session_id,
         };
-        self.seal_stamped(payload, &stamp)
+        self.seal_stamped(payload, schema, &stamp)
     }
 
     /// [`Sealer::reseal_at`] at the clock's time.
@@ -355,11 +484,10 @@ impl Sealer {
     /// # Errors
     ///
     /// As [`Sealer::reseal_at`].
-    pub fn reseal<T: Serialize + ?Sized>(
-        &self,
-        payload: &T,
-        meta: &SessionMeta,
-    ) -> Result<String, SealError> {
+    pub fn reseal<T>(&self, payload: &T, meta: &SessionMeta) -> Result<String, SealError>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
         self.reseal_at(payload, meta, self.now())
     }
 
@@ -367,13 +495,16 @@ impl Sealer {
     ///
     /// The value is authenticated before anything in it is decoded; then the
     /// timestamps are checked (absolute expiry, idle timeout, issue time not
-    /// in the future beyond the skew allowance), and only then is the payload
-    /// decoded as `T`, with no bytes left over.
+    /// in the future beyond the skew allowance), then the type fingerprint
+    /// sealed with the value is compared with `T`'s ([`Sealer::fingerprint`]),
+    /// and only then is the payload decoded as `T`, with no bytes left over.
     ///
     /// # Errors
     ///
     /// An [`OpenError`] saying why; treat every one as "no session".
-    pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>, OpenError> {
+    /// [`OpenError::SchemaMismatch`] means the value was sealed as another
+    /// type; [`OpenError::UnsupportedType`] that `T` has no fingerprint.
+    pub fn open<T: DeserializeOwned + 'static>(&self, value: &str) -> Result<Opened<T>, OpenError> {
         self.open_at(value, self.now())
     }
 
@@ -387,11 +518,32 @@ impl Sealer {
     /// # Errors
     ///
     /// An [`OpenError`] saying why; treat every one as "no session".
-    pub fn open_at<T: DeserializeOwned>(
+    pub fn open_at<T: DeserializeOwned + 'static>(
         &self,
         value: &str,
         now: UnixSeconds,
     ) -> Result<Opened<T>, OpenError> {
+        let expected = self
+            .fingerprint::<T>()
+            .map_err(OpenError::UnsupportedType)?;
+        let (payload, meta) = self.open_with(value, now, |schema, rest| {
+            if schema != expected {
+                return Err(OpenError::SchemaMismatch);
+            }
+            decode_exact::<T>(rest)
+        })?;
+        Ok(Opened { payload, meta })
+    }
+
+    /// Opens `value` up to its payload: authenticates, checks the times,
+    /// then hands the sealed type fingerprint and the payload bytes to
+    /// `decode`, which compares the one and decodes the other.
+    pub(crate) fn open_with<R>(
+        &self,
+        value: &str,
+        now: UnixSeconds,
+        decode: impl FnOnce(Fingerprint, &[u8]) -> Result<R, OpenError>,
+    ) -> Result<(R, SessionMeta), OpenError> {
         let inner = &*self.inner;
         let actual = inner.name.len().saturating_add(value.len());
         if actual > inner.max_cookie_bytes {
@@ -449,12 +601,8 @@ impl Sealer {
         let (header, rest) = postcard::take_from_bytes::<PlainHeader>(plain)
             .map_err(|_| OpenError::PayloadMismatch)?;
         let meta = self.check_times(&header, envelope.key_id, primary_id, now)?;
-        let (payload, extra) =
-            postcard::take_from_bytes::<T>(rest).map_err(|_| OpenError::PayloadMismatch)?;
-        if !extra.is_empty() {
-            return Err(OpenError::PayloadMismatch);
-        }
-        Ok(Opened { payload, meta })
+        let payload = decode(Fingerprint::from_bytes(header.schema), rest)?;
+        Ok((payload, meta))
     }
 
     /// The cookie name bound into every value.
@@ -499,7 +647,7 @@ impl Sealer {
     /// let old_text = old.to_base64();
     /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), old)).build()?;
     /// let t0 = UnixSeconds::new(1_800_000_000);
-    /// let value = sealer.seal_at(&"ada", t0)?;
+    /// let value = sealer.seal_at(&String::from("ada"), t0)?;
     ///
     /// // Add key 2 and promote it in one swap: key 1 still opens.
     /// let new_text = Key::generate().to_base64();
@@ -530,7 +678,7 @@ impl Sealer {
     ///
     /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
     /// let t0 = UnixSeconds::new(1_800_000_000);
-    /// let value = sealer.seal_at(&"ada", t0)?;
+    /// let value = sealer.seal_at(&String::from("ada"), t0)?;
     /// sealer.dangerous_force_replace_keyring(Keyring::new(KeyId::new(2), Key::generate()));
     /// assert_eq!(sealer.open_at::<String>(&value, t0).err(), Some(OpenError::UnknownKeyId));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -599,7 +747,7 @@ impl Sealer {
     ///
     /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
     /// let t0 = UnixSeconds::new(1_800_000_000);
-    /// let value = sealer.seal_at(&"ada", t0)?;
+    /// let value = sealer.seal_at(&String::from("ada"), t0)?;
     /// sealer.set_not_before(UnixSeconds::new(1_800_000_001));
     /// assert_eq!(sealer.open_at::<String>(&value, t0).err(), Some(OpenError::Revoked));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -620,11 +768,12 @@ impl Sealer {
     pub(crate) fn seal_stamped<T: Serialize + ?Sized>(
         &self,
         payload: &T,
+        schema: Fingerprint,
         stamp: &Stamp<'_>,
     ) -> Result<String, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
         crate::random::fill(&mut nonce).map_err(|()| SealError::Random)?;
-        self.seal_with_nonce(payload, stamp, &nonce)
+        self.seal_with_nonce(payload, schema, stamp, &nonce)
     }
 
     /// Seals with the primary key and the given nonce. Only `seal_at`,
@@ -637,14 +786,17 @@ impl Sealer {
     fn seal_with_nonce<T: Serialize + ?Sized>(
         &self,
         payload: &T,
+        schema: Fingerprint,
         stamp: &Stamp<'_>,
         nonce: &[u8; NONCE_LEN],
     ) -> Result<String, SealError> {
+        let schema = schema.to_bytes();
         let plain = PlainRef {
             issued_at: stamp.issued_at.as_secs(),
             last_active_at: stamp.last_active_at.as_secs(),
             expires_at: stamp.expires_at.as_secs(),
             session_id: stamp.session_id.as_bytes(),
+            schema: &schema,
             payload,
         };
         let mut stack = Wiped([0u8; STACK_ENVELOPE_BYTES]);
@@ -791,6 +943,14 @@ impl fmt::Debug for Sealer {
             .field("max_cookie_bytes", &inner.max_cookie_bytes)
             .field("not_before", &self.not_before())
             .finish_non_exhaustive()
+    }
+}
+
+/// Decodes the whole of `bytes` as `T` (FORMAT.md §5 step 8).
+pub(crate) fn decode_exact<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, OpenError> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((payload, [])) => Ok(payload),
+        _ => Err(OpenError::PayloadMismatch),
     }
 }
 

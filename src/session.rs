@@ -38,9 +38,9 @@ struct RecordRef<'a, T> {
 }
 
 #[derive(Deserialize)]
-struct Record<T> {
-    data: Option<T>,
-    flash: Option<Vec<u8>>,
+pub(crate) struct Record<T> {
+    pub(crate) data: Option<T>,
+    pub(crate) flash: Option<Vec<u8>>,
 }
 
 /// One request's session: load it with [`SessionConfig::load`], read and
@@ -79,6 +79,58 @@ struct Record<T> {
 /// assert!(response.set_cookie_headers()[0].starts_with("__Host-session=; Max-Age=0;"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Changing your session type
+///
+/// Every cookie carries an authenticated [fingerprint](crate::Fingerprint)
+/// of the type it was sealed as (FORMAT.md §4.1, §11): field names and
+/// order, types, enum variants, nested types. A cookie of another type is
+/// never decoded as `T`; without a migration it gives a new session whose
+/// [`load_error`](Self::load_error) is
+/// [`SchemaMismatch`](OpenError::SchemaMismatch).
+///
+/// Safe changes keep the serde shape and names: renaming a Rust field or
+/// type while keeping its serde name (`#[serde(rename = "...")]`), methods,
+/// `Box<str>` for `String`. Every other change needs a migration, or logs
+/// everyone out: fields reordered, renamed, added (even an `Option` with
+/// `#[serde(default)]`) or removed, an integer widened, an enum variant
+/// added, a nested type changed.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use sealed_session::{Key, KeyId, Keyring, OpenError, SessionConfig};
+///
+/// // Safe: the serde name stays `user_id`.
+/// #[derive(Serialize, Deserialize)]
+/// struct Before { user_id: u64 }
+/// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+/// #[serde(rename = "Before")]
+/// struct Renamed { #[serde(rename = "user_id")] uid: u64 }
+///
+/// // Needs a migration: a field added.
+/// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+/// struct After { user_id: u64, admin: bool }
+///
+/// let keyring = Keyring::new(KeyId::new(1), Key::generate());
+/// let config = SessionConfig::builder(keyring.clone()).build()?;
+/// let mut session = config.new_session::<Before>();
+/// session.insert(Before { user_id: 7 });
+/// let set_cookie = session.finish()?.into_set_cookie_headers().remove(0);
+/// let cookie = set_cookie.split(';').next().unwrap_or_default();
+///
+/// assert_eq!(config.load::<Renamed, _>(Some(cookie)).get(), Some(&Renamed { uid: 7 }));
+///
+/// let refused = config.load::<After, _>(Some(cookie));
+/// assert_eq!(refused.load_error(), Some(&OpenError::SchemaMismatch));
+///
+/// let migrating = SessionConfig::builder(keyring)
+///     .with_migration(|old: Before| After { user_id: old.user_id, admin: false })
+///     .build()?;
+/// let session = migrating.load::<After, _>(Some(cookie));
+/// assert_eq!(session.get(), Some(&After { user_id: 7, admin: false }));
+/// assert!(session.is_migrated()); // sealed again as `After` by `finish`
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Session<T> {
     config: SessionConfig,
     now: UnixSeconds,
@@ -98,6 +150,8 @@ pub struct Session<T> {
     pending_id: Option<SessionId>,
     /// Bit `i` set: the request carried the chunk cookie `NAME.i`.
     chunks_present: u16,
+    /// The cookie was sealed as an earlier type and migrated.
+    migrated: bool,
 }
 
 /// What to do with the cookie at the end of a request.
@@ -127,6 +181,7 @@ impl<T> Session<T> {
             stale_cookie: false,
             pending_id: None,
             chunks_present: 0,
+            migrated: false,
         }
     }
 
@@ -400,6 +455,16 @@ impl<T> Session<T> {
         self.load_error.as_ref()
     }
 
+    /// Whether the request's cookie was sealed as an earlier session type
+    /// and converted by a migration
+    /// ([`SessionConfigBuilder::with_migration`](crate::SessionConfigBuilder::with_migration)).
+    /// Such a session is sealed again, as the current type, in this
+    /// response.
+    #[must_use]
+    pub fn is_migrated(&self) -> bool {
+        self.migrated
+    }
+
     /// The time this request is handled at.
     #[must_use]
     pub fn now(&self) -> UnixSeconds {
@@ -432,7 +497,7 @@ impl<T> Session<T> {
     /// with an error page), and the other [`SealError`]s of sealing.
     pub fn finish(self) -> Result<ResponseCookies, SealError>
     where
-        T: Serialize,
+        T: Serialize + DeserializeOwned + 'static,
     {
         self.response_cookies()
     }
@@ -446,11 +511,16 @@ impl<T> Session<T> {
     /// As [`finish`](Self::finish).
     pub fn response_cookies(&self) -> Result<ResponseCookies, SealError>
     where
-        T: Serialize,
+        T: Serialize + DeserializeOwned + 'static,
     {
         let inner = self.config.inner();
         let sealer = &inner.sealer;
         let emit = self.decide();
+        let schema = || {
+            sealer
+                .record_fingerprint::<T>()
+                .map_err(SealError::UnsupportedType)
+        };
         let flash = match &self.flash_out {
             Some(out) => Some(out.as_slice()),
             None => self.flash_in.as_deref(),
@@ -469,7 +539,7 @@ impl<T> Session<T> {
                 return Ok(ResponseCookies { set_cookies: out });
             }
             (Emit::Reseal, Some(meta)) => {
-                let value = sealer.reseal_at(&record, meta, self.now)?;
+                let value = sealer.reseal_with_schema(&record, schema()?, meta, self.now)?;
                 let max_age = meta
                     .expires_at()
                     .as_secs()
@@ -478,8 +548,11 @@ impl<T> Session<T> {
             }
             (Emit::SealNew | Emit::Reseal, _) => {
                 let value = match &self.pending_id {
-                    Some(id) => sealer.seal_new_with_id(&record, id, self.now)?,
-                    None => sealer.seal_new_with_id(&record, &SessionId::generate()?, self.now)?,
+                    Some(id) => sealer.seal_new_with_id(&record, schema()?, id, self.now)?,
+                    None => {
+                        let id = SessionId::generate()?;
+                        sealer.seal_new_with_id(&record, schema()?, &id, self.now)?
+                    }
                 };
                 (value, sealer.absolute_ttl().as_secs())
             }
@@ -569,7 +642,7 @@ impl<T> Session<T> {
     }
 }
 
-impl<T: DeserializeOwned> Session<T> {
+impl<T: DeserializeOwned + 'static> Session<T> {
     /// Records which chunk cookies the request carried.
     pub(crate) fn note_chunks(&mut self, present: u16) {
         self.chunks_present = present;
@@ -611,13 +684,29 @@ impl<T: DeserializeOwned> Session<T> {
             return false;
         }
         self.candidates_tried += 1;
-        match self.config.sealer().open_at::<Record<T>>(value, self.now) {
-            Ok(opened) => {
-                self.data = opened.payload.data;
-                self.flash_in = opened.payload.flash;
-                self.meta = Some(opened.meta);
+        let sealer = self.config.sealer();
+        let opened = match sealer.record_fingerprint::<T>() {
+            Ok(current) => sealer.open_with(value, self.now, |schema, rest| {
+                if schema == current {
+                    let record = crate::seal::decode_exact::<Record<T>>(rest)?;
+                    Ok((record, false))
+                } else {
+                    let record = self.config.migrate::<T>(schema, current, rest)?;
+                    Ok((record, true))
+                }
+            }),
+            Err(err) => Err(OpenError::UnsupportedType(err)),
+        };
+        match opened {
+            Ok(((record, migrated), meta)) => {
+                self.data = record.data;
+                self.flash_in = record.flash;
+                self.meta = Some(meta);
                 self.load_error = None;
                 self.stale_cookie = false;
+                // Sealed again as the current type in this response.
+                self.migrated = migrated;
+                self.modified |= migrated;
                 false
             }
             Err(err) => {
@@ -638,6 +727,7 @@ impl<T> fmt::Debug for Session<T> {
             .field("modified", &self.modified)
             .field("regenerate", &self.regenerate)
             .field("destroyed", &self.destroyed)
+            .field("migrated", &self.migrated)
             .field("load_error", &self.load_error)
             .finish_non_exhaustive()
     }

@@ -15,7 +15,7 @@ use stats_alloc::{Region, StatsAlloc, INSTRUMENTED_SYSTEM};
 use std::alloc::System;
 
 use sealed_session::fuzzing::{self, plaintext_header, seal_plaintext, NOW, VALID_TIMES};
-use sealed_session::{OpenError, Sealer};
+use sealed_session::{Fingerprint, OpenError, Sealer};
 
 #[global_allocator]
 static GLOBAL: &StatsAlloc<System> = &INSTRUMENTED_SYSTEM;
@@ -38,8 +38,9 @@ fn varint(mut n: u64) -> Vec<u8> {
 
 /// Opens a sealed plaintext (valid header, then `payload`) as `T`, checks it
 /// is refused, and checks the bytes allocated meanwhile against the bound.
-fn check<T: DeserializeOwned>(name: &str, sealer: &Sealer, payload: &[u8]) {
-    let mut plain = plaintext_header(VALID_TIMES, [7; 16]);
+fn check<T: DeserializeOwned + 'static>(name: &str, sealer: &Sealer, payload: &[u8]) {
+    let schema = Fingerprint::of::<T>().unwrap();
+    let mut plain = plaintext_header(VALID_TIMES, [7; 16], schema);
     plain.extend_from_slice(payload);
     let value = seal_plaintext(&plain);
     let region = Region::new(GLOBAL);

@@ -137,7 +137,7 @@ fn known_values_cover_the_vectors() {
         .as_array()
         .unwrap()
         .iter()
-        .map(|v| v["cookie_value"].as_str().unwrap())
+        .filter_map(|v| v["cookie_value"].as_str())
         .collect();
     assert_eq!(all, fuzzing::known_values());
     let sealed = file["vectors"].as_array().unwrap().iter().filter(|v| {

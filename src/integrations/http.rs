@@ -34,12 +34,15 @@ use crate::session::{ResponseCookies, Session};
 
 /// Loads the session from every `Cookie` header of `headers`, at the
 /// configuration's clock time. See [`SessionConfig::load`].
-pub fn load<T: DeserializeOwned>(config: &SessionConfig, headers: &HeaderMap) -> Session<T> {
+pub fn load<T: DeserializeOwned + 'static>(
+    config: &SessionConfig,
+    headers: &HeaderMap,
+) -> Session<T> {
     config.load(headers.get_all(COOKIE))
 }
 
 /// [`load`] at the time `now`.
-pub fn load_at<T: DeserializeOwned>(
+pub fn load_at<T: DeserializeOwned + 'static>(
     config: &SessionConfig,
     headers: &HeaderMap,
     now: UnixSeconds,

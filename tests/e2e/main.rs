@@ -12,6 +12,7 @@
 
 mod app;
 mod csrf;
+mod deploy;
 mod flow;
 mod hostile;
 mod rotation;

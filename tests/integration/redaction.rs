@@ -208,7 +208,7 @@ fn open_errors_never_show_the_cookie_value() {
             OpenError::Expired,
             OpenError::IdleTimeout,
             OpenError::IssuedInFuture,
-            OpenError::PayloadMismatch
+            OpenError::SchemaMismatch
         ]
     );
 }

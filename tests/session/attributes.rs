@@ -351,7 +351,7 @@ fn cookie_names() {
     expect_err(
         builder(&c).with_cookie_name(long),
         &ConfigError::LimitTooSmall {
-            minimum: 65_535 + 122,
+            minimum: 65_535 + 132,
         },
         "65535 bytes in a session cookie",
     );
@@ -514,26 +514,26 @@ fn size_limit_floor() {
     let c = clock();
     // The smallest limit is the name plus the longest possible empty value.
     expect_err(
-        builder(&c).with_max_cookie_bytes(135),
-        &ConfigError::LimitTooSmall { minimum: 136 },
+        builder(&c).with_max_cookie_bytes(145),
+        &ConfigError::LimitTooSmall { minimum: 146 },
         "default name",
     );
     expect_ok(
-        builder(&c).with_max_cookie_bytes(136),
+        builder(&c).with_max_cookie_bytes(146),
         "default name at minimum",
     );
     expect_err(
         builder(&c).with_cookie_name("sid").with_max_cookie_bytes(0),
-        &ConfigError::LimitTooSmall { minimum: 125 },
+        &ConfigError::LimitTooSmall { minimum: 135 },
         "sid",
     );
     // A configuration at its minimum still carries an empty session.
-    let config = builder(&c).with_max_cookie_bytes(136).build().unwrap();
+    let config = builder(&c).with_max_cookie_bytes(146).build().unwrap();
     let mut session = config.new_session::<()>();
     session.insert(());
     let header = only(&session.finish().unwrap()).to_owned();
     let (name, value) = pair(&header);
-    assert!(name.len() + value.len() <= 136);
+    assert!(name.len() + value.len() <= 146);
     let loaded = config.load::<(), _>(Some(format!("{name}={value}")));
     assert_eq!(loaded.get(), Some(&()));
 }

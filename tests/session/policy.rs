@@ -114,7 +114,7 @@ impl Req {
             }
             Self::Expired => Some(OpenError::Expired),
             Self::Idle => Some(OpenError::IdleTimeout),
-            Self::Mismatch => Some(OpenError::PayloadMismatch),
+            Self::Mismatch => Some(OpenError::SchemaMismatch),
             Self::Future => Some(OpenError::IssuedInFuture),
             Self::Garbage => Some(OpenError::Malformed),
             Self::UnknownKey => Some(OpenError::UnknownKeyId),
@@ -151,7 +151,7 @@ impl Req {
 /// `key_id`, issued at `issued` and last active at `active`. Built through
 /// the public session API: sealed new at `issued`, then touched at `active`
 /// by a configuration without idle timeout.
-fn mint<T: Serialize + DeserializeOwned>(
+fn mint<T: Serialize + DeserializeOwned + 'static>(
     key_id: u32,
     seed: u8,
     issued: u64,
