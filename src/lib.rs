@@ -45,7 +45,8 @@
 //! | `genid` | 128-bit random [`SessionId`], drawn by the crate |
 //! | `proxy` / `unset` | the framework's business / [`Session::destroy`] |
 //! | `req.session.x = …` / reading `req.session.x` | [`Session::get_or_insert_default`], [`Session::get_mut`], [`Session::insert`] / [`Session::get`] (typed `T`) |
-//! | `req.session.regenerate(cb)` | [`Session::regenerate`] (new id and issue time; data kept) |
+//! | `req.session.regenerate(cb)` | [`Session::regenerate`] (new id, issue time and CSRF secret; empty data) |
+//! | (actix-session's `renew`) | [`Session::renew`] (new id, issue time and CSRF secret; data kept) |
 //! | `req.session.destroy(cb)` | [`Session::destroy`] (removal cookie) |
 //! | `req.session.reload(cb)` / `save(cb)` | not needed: loaded once per request / saved by [`Session::finish`] |
 //! | `req.session.touch()` | [`Session::touch`] |
@@ -119,6 +120,7 @@ mod header;
 pub mod integrations;
 mod key;
 mod keyring;
+mod load;
 mod meta;
 mod random;
 mod seal;

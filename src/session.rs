@@ -10,6 +10,7 @@ use crate::clock::UnixSeconds;
 use crate::config::{Rolling, SessionConfig};
 use crate::error::{CsrfError, OpenError, SealError};
 use crate::header::MAX_COOKIE_CANDIDATES;
+use crate::key::KeyId;
 use crate::meta::{SessionId, SessionMeta};
 
 /// The `Cache-Control` value offered with every `Set-Cookie`: no shared
@@ -61,7 +62,8 @@ struct Record<T> {
 ///     .with_clock(FixedClock::new(UnixSeconds::new(1_800_000_000)))
 ///     .build()?;
 ///
-/// // Log in: regenerate against session fixation, then store the user.
+/// // Log in: regenerate against session fixation (it starts the session
+/// // over, empty), then store the user.
 /// let mut session = config.new_session::<Data>();
 /// session.regenerate();
 /// session.get_or_insert_default().user = Some("ada".into());
@@ -91,6 +93,8 @@ pub struct Session<T> {
     destroyed: bool,
     touched: bool,
     load_error: Option<OpenError>,
+    /// The key id the cookie behind `load_error` named, when it was read.
+    load_error_key_id: Option<KeyId>,
     candidates_tried: usize,
     stale_cookie: bool,
     /// The id a new or regenerated session will be sealed under, drawn as
@@ -123,6 +127,7 @@ impl<T> Session<T> {
             destroyed: false,
             touched: false,
             load_error: None,
+            load_error_key_id: None,
             candidates_tried: 0,
             stale_cookie: false,
             pending_id: None,
@@ -172,13 +177,55 @@ impl<T> Session<T> {
         self.data.take()
     }
 
-    /// Gives the session a new random id and a new issue time (so a new
-    /// absolute lifetime), keeping its data. Call it right after a login or
-    /// any change of privilege: a session id an attacker planted before the
-    /// login (session fixation) is then worthless, and CSRF tokens of the
-    /// old id stop working. On a new session that nothing is stored in,
-    /// it sends nothing (there is nothing to protect yet).
+    /// Starts the session over, as express-session's `regenerate` does: a
+    /// new random id, a new issue time (so a new absolute lifetime and a new
+    /// CSRF secret) and **no data**: the data, and any flash message, of the
+    /// session before are dropped. Call it right before a login or any
+    /// change of privilege, then store the logged-in state: a session an
+    /// attacker planted before the login (session fixation), and anything
+    /// stored in it, is then worthless, and CSRF tokens of the old id stop
+    /// working. To keep the data under a new id, use [`renew`](Self::renew).
+    ///
+    /// On a loaded session the response always carries the new cookie (an
+    /// empty session if nothing is stored afterwards); on a new session
+    /// that nothing is stored in, it sends nothing.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+    /// let mut session = config.new_session::<Vec<String>>();
+    /// session.insert(vec!["planted before login".into()]);
+    /// session.regenerate();
+    /// assert_eq!(session.get(), None);
+    /// session.insert(vec!["user ada".into()]);
+    /// assert_eq!(session.get().map(Vec::len), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn regenerate(&mut self) {
+        self.renew();
+        self.data = None;
+        self.flash_in = None;
+        self.flash_out = None;
+    }
+
+    /// Gives the session a new random id and a new issue time (so a new
+    /// absolute lifetime and a new CSRF secret), **keeping** its data and
+    /// flash message (actix-session's `renew`). For a login, prefer
+    /// [`regenerate`](Self::regenerate), which also drops what was stored
+    /// before it.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+    /// let mut session = config.new_session::<u32>();
+    /// session.insert(7);
+    /// session.renew();
+    /// assert_eq!(session.get(), Some(&7));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn renew(&mut self) {
         self.regenerate = true;
         self.modified |= self.meta.is_some();
         self.pending_id = None;
@@ -245,10 +292,13 @@ impl<T> Session<T> {
             _ => false,
         };
         if revoked {
+            let key_id = self.meta.as_ref().map(SessionMeta::key_id);
+            trace_refused(&OpenError::Revoked, key_id);
             self.destroy();
             self.destroyed = false;
             self.stale_cookie = true;
             self.load_error = Some(OpenError::Revoked);
+            self.load_error_key_id = key_id;
         }
         revoked
     }
@@ -400,6 +450,34 @@ impl<T> Session<T> {
         self.load_error.as_ref()
     }
 
+    /// The key id named by the cookie behind [`load_error`](Self::load_error),
+    /// when it could be read: for a value that failed authentication or
+    /// named an unknown key this is only what the client sent; for an
+    /// error after authentication it is the key that sealed it. `None` for
+    /// values too short or not base64url, and for chunk mismatches. For
+    /// logs and metrics only, like the error.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, OpenError, SessionConfig};
+    ///
+    /// let old = SessionConfig::builder(Keyring::new(KeyId::new(7), Key::generate())).build()?;
+    /// let mut session = old.new_session::<u32>();
+    /// session.insert(1);
+    /// let set_cookie = session.finish()?.into_set_cookie_headers().remove(0);
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    ///
+    /// // A deploy that lost key 7.
+    /// let new = SessionConfig::builder(Keyring::new(KeyId::new(8), Key::generate())).build()?;
+    /// let session = new.load::<u32, _>(Some(cookie));
+    /// assert_eq!(session.load_error(), Some(&OpenError::UnknownKeyId));
+    /// assert_eq!(session.load_error_key_id(), Some(KeyId::new(7)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn load_error_key_id(&self) -> Option<KeyId> {
+        self.load_error_key_id
+    }
+
     /// The time this request is handled at.
     #[must_use]
     pub fn now(&self) -> UnixSeconds {
@@ -469,6 +547,13 @@ impl<T> Session<T> {
                 return Ok(ResponseCookies { set_cookies: out });
             }
             (Emit::Reseal, Some(meta)) => {
+                #[cfg(feature = "tracing")]
+                if meta.needs_reseal() {
+                    tracing::debug!(
+                        from_key_id = meta.key_id().get(),
+                        "session re-sealed under the primary key"
+                    );
+                }
                 let value = sealer.reseal_at(&record, meta, self.now)?;
                 let max_age = meta
                     .expires_at()
@@ -484,12 +569,14 @@ impl<T> Session<T> {
                 (value, sealer.absolute_ttl().as_secs())
             }
         };
-        let parts = crate::chunk::split(name, &value, inner.cookie_limit, inner.max_chunks).ok_or(
-            SealError::TooLarge {
-                actual: name.len() + value.len(),
-                limit: sealer.max_cookie_bytes(),
-            },
-        )?;
+        let Some(parts) = crate::chunk::split(name, &value, inner.cookie_limit, inner.max_chunks)
+        else {
+            let actual = name.len() + value.len();
+            let limit = sealer.max_cookie_bytes();
+            #[cfg(feature = "tracing")]
+            tracing::warn!(actual, limit, "session too large for its cookie");
+            return Err(SealError::TooLarge { actual, limit });
+        };
         let mut out = Vec::with_capacity(parts.len());
         for (cookie, text) in &parts {
             out.push(crate::cookie::render(cookie, text, max_age, attrs));
@@ -582,11 +669,12 @@ impl<T: DeserializeOwned> Session<T> {
             return false;
         }
         self.candidates_tried += 1;
-        self.record_error(err);
+        self.record_error(err, None);
         self.candidates_tried < MAX_COOKIE_CANDIDATES
     }
 
-    fn record_error(&mut self, err: OpenError) {
+    fn record_error(&mut self, err: OpenError, key_id: Option<KeyId>) {
+        trace_refused(&err, key_id);
         // Only a cookie that is ours and definitely dead is removed. A
         // payload of another type or a time in the future may come from a
         // peer server running another version or with another clock.
@@ -602,6 +690,7 @@ impl<T: DeserializeOwned> Session<T> {
         };
         if better {
             self.load_error = Some(err);
+            self.load_error_key_id = key_id;
         }
     }
 
@@ -617,14 +706,36 @@ impl<T: DeserializeOwned> Session<T> {
                 self.flash_in = opened.payload.flash;
                 self.meta = Some(opened.meta);
                 self.load_error = None;
+                self.load_error_key_id = None;
                 self.stale_cookie = false;
                 false
             }
             Err(err) => {
-                self.record_error(err);
+                let key_id = match err {
+                    OpenError::TooLarge { .. }
+                    | OpenError::Malformed
+                    | OpenError::UnsupportedVersion => None,
+                    _ => crate::format::claimed_key_id(value),
+                };
+                self.record_error(err, key_id);
                 self.candidates_tried < MAX_COOKIE_CANDIDATES
             }
         }
+    }
+}
+
+/// One event per refused cookie (with the `tracing` feature): the reason and
+/// the key id when known, never the value.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn trace_refused(err: &OpenError, key_id: Option<KeyId>) {
+    #[cfg(feature = "tracing")]
+    match key_id {
+        Some(id) => tracing::info!(
+            reason = err.as_str(),
+            key_id = id.get(),
+            "session cookie refused"
+        ),
+        None => tracing::info!(reason = err.as_str(), "session cookie refused"),
     }
 }
 
