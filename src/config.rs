@@ -136,7 +136,7 @@ impl SessionConfig {
 
     /// The removal cookie for this configuration's session cookie (same
     /// name, domain and path), for clearing a session outside the
-    /// [`Session`] flow.
+    /// [`Session`](crate::Session) flow.
     ///
     /// ```
     /// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
@@ -224,7 +224,7 @@ impl SessionConfigBuilder {
 
     /// The largest cookie, name plus value, in bytes: the limit browsers
     /// enforce per cookie. A session that does not fit is an error from
-    /// [`Session::finish`], unless chunking spreads it over several cookies.
+    /// [`Session::finish`](crate::Session::finish), unless chunking spreads it over several cookies.
     /// At most 4096 (larger cookies are silently dropped by browsers).
     ///
     /// Default: 4096.

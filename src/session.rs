@@ -526,6 +526,18 @@ impl<T> Session<T> {
     where
         T: Serialize,
     {
+        let result = self.seal_cookies();
+        #[cfg(feature = "tracing")]
+        if let Err(SealError::TooLarge { actual, limit }) = &result {
+            tracing::warn!(actual, limit, "session too large for its cookie");
+        }
+        result
+    }
+
+    fn seal_cookies(&self) -> Result<ResponseCookies, SealError>
+    where
+        T: Serialize,
+    {
         let inner = self.config.inner();
         let sealer = &inner.sealer;
         let emit = self.decide();
@@ -569,14 +581,12 @@ impl<T> Session<T> {
                 (value, sealer.absolute_ttl().as_secs())
             }
         };
-        let Some(parts) = crate::chunk::split(name, &value, inner.cookie_limit, inner.max_chunks)
-        else {
-            let actual = name.len() + value.len();
-            let limit = sealer.max_cookie_bytes();
-            #[cfg(feature = "tracing")]
-            tracing::warn!(actual, limit, "session too large for its cookie");
-            return Err(SealError::TooLarge { actual, limit });
-        };
+        let parts = crate::chunk::split(name, &value, inner.cookie_limit, inner.max_chunks).ok_or(
+            SealError::TooLarge {
+                actual: name.len() + value.len(),
+                limit: sealer.max_cookie_bytes(),
+            },
+        )?;
         let mut out = Vec::with_capacity(parts.len());
         for (cookie, text) in &parts {
             out.push(crate::cookie::render(cookie, text, max_age, attrs));
@@ -816,5 +826,116 @@ impl fmt::Debug for ResponseCookies {
         f.debug_struct("ResponseCookies")
             .field("set_cookie_names", &names)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, feature = "tracing"))]
+mod tracing_tests {
+    use core::fmt::Write as _;
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    use crate::{Key, KeyId, Keyring, OpenError, SealError, SessionConfig};
+
+    /// Records each event as `message field=value ...`, on this thread only
+    /// (installed with `with_default`).
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<String>>>);
+
+    struct Line(String);
+
+    impl Visit for Line {
+        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+
+    impl Subscriber for Capture {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut line = Line(event.metadata().level().to_string());
+            event.record(&mut line);
+            self.0.lock().unwrap().push(line.0);
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    fn events(run: impl FnOnce()) -> Vec<String> {
+        let capture = Capture::default();
+        tracing::subscriber::with_default(capture.clone(), run);
+        let lines = capture.0.lock().unwrap().clone();
+        lines
+    }
+
+    use super::fmt;
+
+    #[test]
+    fn refused_rotated_and_oversize_sessions_are_events_without_values() {
+        let old_text = Key::generate().to_base64().to_string();
+        let old_key = || Key::from_base64(&old_text).unwrap();
+        let old = SessionConfig::builder(Keyring::new(KeyId::new(7), old_key()))
+            .build()
+            .unwrap();
+        let mut session = old.new_session::<String>();
+        session.insert("secret data".to_owned());
+        let set_cookie = session
+            .finish()
+            .unwrap()
+            .into_set_cookie_headers()
+            .remove(0);
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        let value = cookie.split_once('=').unwrap().1.to_owned();
+
+        // A deploy that lost key 7, then one that keeps it as an old key.
+        let lost = SessionConfig::builder(Keyring::new(KeyId::new(8), Key::generate()))
+            .build()
+            .unwrap();
+        let rotated = SessionConfig::builder(
+            Keyring::new(KeyId::new(8), Key::generate())
+                .with_old_key(KeyId::new(7), old_key())
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+        let mut too_large = None;
+        let seen = events(|| {
+            let session = lost.load::<String, _>(Some(&cookie));
+            assert_eq!(session.load_error(), Some(&OpenError::UnknownKeyId));
+            let session = lost.load::<String, _>(Some("__Host-session=garbage"));
+            assert_eq!(session.load_error(), Some(&OpenError::Malformed));
+            let session = rotated.load::<String, _>(Some(&cookie));
+            assert!(session.finish().unwrap().set_cookie_headers().len() == 1);
+            let mut session = rotated.new_session::<String>();
+            session.insert("x".repeat(5000));
+            too_large = session.finish().err();
+        });
+        let Some(SealError::TooLarge { actual, limit }) = too_large else {
+            panic!("expected TooLarge, got {too_large:?}");
+        };
+        let oversize =
+            format!("WARN message=session too large for its cookie actual={actual} limit={limit}");
+        assert_eq!(
+            seen,
+            [
+                "INFO message=session cookie refused reason=\"unknown_key_id\" key_id=7",
+                "INFO message=session cookie refused reason=\"malformed\"",
+                "DEBUG message=session re-sealed under the primary key from_key_id=7",
+                &oversize,
+            ]
+        );
+        for line in &seen {
+            assert!(!line.contains(&value) && !line.contains("secret"), "{line}");
+        }
     }
 }

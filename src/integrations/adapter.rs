@@ -636,12 +636,10 @@ mod tests {
     }
 
     fn cookies() -> ResponseCookies {
-        let config = SessionConfig::builder(crate::Keyring::new(
-            KeyId::new(1),
-            crate::Key::generate(),
-        ))
-        .build()
-        .unwrap();
+        let config =
+            SessionConfig::builder(crate::Keyring::new(KeyId::new(1), crate::Key::generate()))
+                .build()
+                .unwrap();
         let mut session = config.new_session::<u32>();
         session.insert(1);
         session.finish().unwrap()

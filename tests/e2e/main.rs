@@ -14,5 +14,6 @@ mod app;
 mod csrf;
 mod flow;
 mod hostile;
+mod layer;
 mod rotation;
 mod support;
