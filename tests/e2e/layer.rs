@@ -76,17 +76,18 @@ async fn text(response: Response) -> String {
 
 #[tokio::test]
 async fn require_session_rejects_with_401_or_the_configured_response() {
-    let app = app(SessionLayer::new(config(1)));
-    let response = send(&app, "GET", "/account", None).await;
+    let plain = app(SessionLayer::new(config(1)));
+    let response = send(&plain, "GET", "/account", None).await;
     assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
     assert!(response.headers().get(header::SET_COOKIE).is_none());
-    let cookie = cookie_of(&send(&app, "POST", "/login", None).await);
-    let response = send(&app, "GET", "/account", Some(&cookie)).await;
+    let cookie = cookie_of(&send(&plain, "POST", "/login", None).await);
+    let response = send(&plain, "GET", "/account", Some(&cookie)).await;
     assert_eq!(text(response).await, "ada");
 
     let redirecting = SessionLayer::new(config(1))
         .with_session_required_response(|| Redirect::to("/login").into_response());
-    let response = send(&app(redirecting), "GET", "/account", None).await;
+    let redirecting = app(redirecting);
+    let response = send(&redirecting, "GET", "/account", None).await;
     assert_eq!(response.status(), StatusCode::SEE_OTHER);
     assert_eq!(response.headers()[header::LOCATION], "/login");
 }
