@@ -52,7 +52,6 @@
 use core::fmt;
 use std::future::{ready, Future, Ready};
 use std::marker::PhantomData;
-use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -72,7 +71,7 @@ use super::adapter::{Header, ResponseHeaders};
 use super::{AdapterResponse, SessionAdapter};
 use crate::error::{CsrfError, SealError};
 
-pub use super::{CachePolicy, SessionHandle};
+pub use super::{CachePolicy, RequireSession, SessionHandle};
 
 /// actix-web middleware that gives every request a
 /// [`Session<T>`](crate::Session) and writes its cookies into the response:
@@ -311,11 +310,9 @@ impl ResponseError for MissingSessionMiddleware {
     }
 }
 
-/// An extractor for handlers that need a session holding data (a logged-in
-/// user, say): refuses the request with `401 Unauthorized` when the session
-/// holds none, or with the response set by
+/// The actix-web extractor: refuses the request with `401 Unauthorized` when
+/// the session holds no data, or with the response set by
 /// [`with_session_required_response`](SessionAdapter::with_session_required_response).
-/// Derefs to the [`SessionHandle`].
 ///
 /// ```
 /// use actix_web::{http::StatusCode, test, web, App};
@@ -340,30 +337,6 @@ impl ResponseError for MissingSessionMiddleware {
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct RequireSession<T>(pub SessionHandle<T>);
-
-impl<T> RequireSession<T> {
-    /// The handle.
-    #[must_use]
-    pub fn into_inner(self) -> SessionHandle<T> {
-        self.0
-    }
-}
-
-impl<T> Deref for RequireSession<T> {
-    type Target = SessionHandle<T>;
-
-    fn deref(&self) -> &SessionHandle<T> {
-        &self.0
-    }
-}
-
-impl<T> fmt::Debug for RequireSession<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RequireSession").field(&self.0).finish()
-    }
-}
-
 impl<T: 'static> FromRequest for RequireSession<T> {
     type Error = SessionRequired;
     type Future = Ready<Result<Self, Self::Error>>;

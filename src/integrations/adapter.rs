@@ -595,6 +595,35 @@ impl<T> SessionHandle<T> {
     }
 }
 
+/// An extractor for handlers that need a session holding data (a logged-in
+/// user, say): with axum or actix-web it refuses a request whose session
+/// holds none with `401 Unauthorized`, or with the response set by
+/// [`with_session_required_response`](SessionAdapter::with_session_required_response).
+/// Derefs to the [`SessionHandle`].
+pub struct RequireSession<T>(pub SessionHandle<T>);
+
+impl<T> RequireSession<T> {
+    /// The handle.
+    #[must_use]
+    pub fn into_inner(self) -> SessionHandle<T> {
+        self.0
+    }
+}
+
+impl<T> core::ops::Deref for RequireSession<T> {
+    type Target = SessionHandle<T>;
+
+    fn deref(&self) -> &SessionHandle<T> {
+        &self.0
+    }
+}
+
+impl<T> fmt::Debug for RequireSession<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_tuple("RequireSession").field(&self.0).finish()
+    }
+}
+
 impl<T> Clone for SessionHandle<T> {
     fn clone(&self) -> Self {
         Self {

@@ -36,7 +36,6 @@
 use core::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
-use std::ops::Deref;
 use std::pin::Pin;
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -56,7 +55,7 @@ use super::adapter::private::Sealed;
 use super::{AdapterResponse, SessionAdapter};
 use crate::error::{CsrfError, SealError};
 
-pub use super::{CachePolicy, SessionHandle};
+pub use super::{CachePolicy, RequireSession, SessionHandle};
 
 /// A tower [`Layer`] that gives every request a [`Session<T>`](crate::Session)
 /// and writes its cookies into the response; its options are those of
@@ -201,11 +200,9 @@ where
     }
 }
 
-/// An extractor for handlers that need a session holding data (a logged-in
-/// user, say): rejects the request with `401 Unauthorized` when the session
-/// holds none, or with the response set by
+/// The axum extractor: rejects the request with `401 Unauthorized` when the
+/// session holds no data, or with the response set by
 /// [`with_session_required_response`](SessionAdapter::with_session_required_response).
-/// Derefs to the [`SessionHandle`].
 ///
 /// ```
 /// use axum::{http::StatusCode, routing::get, Router};
@@ -232,30 +229,6 @@ where
 /// # })?;
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct RequireSession<T>(pub SessionHandle<T>);
-
-impl<T> RequireSession<T> {
-    /// The handle.
-    #[must_use]
-    pub fn into_inner(self) -> SessionHandle<T> {
-        self.0
-    }
-}
-
-impl<T> Deref for RequireSession<T> {
-    type Target = SessionHandle<T>;
-
-    fn deref(&self) -> &SessionHandle<T> {
-        &self.0
-    }
-}
-
-impl<T> fmt::Debug for RequireSession<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_tuple("RequireSession").field(&self.0).finish()
-    }
-}
-
 impl<S, T> FromRequestParts<S> for RequireSession<T>
 where
     S: Send + Sync,

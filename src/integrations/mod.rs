@@ -11,7 +11,7 @@
 mod adapter;
 
 #[cfg(any(feature = "http", feature = "actix-web"))]
-pub use adapter::{AdapterResponse, CachePolicy, SessionAdapter, SessionHandle};
+pub use adapter::{AdapterResponse, CachePolicy, RequireSession, SessionAdapter, SessionHandle};
 
 #[cfg(feature = "http")]
 pub mod http;
