@@ -54,7 +54,7 @@ use std::future::{ready, Future, Ready};
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
@@ -68,7 +68,7 @@ use serde::Serialize;
 
 use super::adapter::private::Sealed;
 use super::adapter::{Header, ResponseHeaders};
-use super::{AdapterResponse, SessionAdapter};
+use super::{AdapterResponse, SessionAdapter, SessionFuture};
 use crate::error::{CsrfError, SealError};
 
 pub use super::{CachePolicy, RequireSession, SessionHandle};
@@ -195,7 +195,7 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Error>>>>;
+    type Future = SessionFuture<S::Future, T, HttpResponse>;
 
     fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.service.poll_ready(cx)
@@ -210,15 +210,30 @@ where
             }
             extensions.insert(handle.clone());
         }
-        let middleware = self.middleware.clone();
-        let response = self.service.call(request);
-        Box::pin(async move {
-            let mut response = response.await?;
-            Ok(match middleware.finish(&handle, response.headers_mut()) {
+        SessionFuture {
+            inner: self.service.call(request),
+            handle,
+            adapter: self.middleware.clone(),
+        }
+    }
+}
+
+impl<F, B, T> Future for SessionFuture<F, T, HttpResponse>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    T: Serialize,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        Poll::Ready(Ok(
+            match this.adapter.finish(this.handle, response.headers_mut()) {
                 Ok(()) => response.map_into_left_body(),
                 Err(replacement) => response.into_response(replacement).map_into_right_body(),
-            })
-        })
+            },
+        ))
     }
 }
 

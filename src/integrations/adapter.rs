@@ -328,6 +328,26 @@ impl<T, R> SessionAdapter<T, R> {
     }
 }
 
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pin_project_lite::pin_project! {
+    /// The response future of an adapter's service: the inner service's
+    /// future, then the session's cookies written into its response (or the
+    /// error response instead). Named only in trait bounds; no allocation.
+    pub struct SessionFuture<F, T, R> {
+        #[pin]
+        pub(crate) inner: F,
+        pub(crate) handle: SessionHandle<T>,
+        pub(crate) adapter: SessionAdapter<T, R>,
+    }
+}
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+impl<F, T, R> fmt::Debug for SessionFuture<F, T, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionFuture").finish_non_exhaustive()
+    }
+}
+
 impl<T, R> Clone for SessionAdapter<T, R> {
     fn clone(&self) -> Self {
         Self {

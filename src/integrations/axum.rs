@@ -38,7 +38,7 @@ use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::task::{Context, Poll};
+use std::task::{ready, Context, Poll};
 
 use axum::body::Body;
 use axum::extract::FromRequestParts;
@@ -52,7 +52,7 @@ use tower_layer::Layer;
 use tower_service::Service;
 
 use super::adapter::private::Sealed;
-use super::{AdapterResponse, SessionAdapter};
+use super::{AdapterResponse, SessionAdapter, SessionFuture};
 use crate::error::{CsrfError, SealError};
 
 pub use super::{CachePolicy, RequireSession, SessionHandle};
@@ -123,7 +123,7 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+    type Future = SessionFuture<S::Future, T, Response>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
@@ -136,17 +136,33 @@ where
             extensions.insert(SessionRequiredResponse::<T>(respond, PhantomData));
         }
         extensions.insert(handle.clone());
-        let layer = self.layer.clone();
         // The clone that was made ready by `poll_ready` serves this call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move {
-            let mut response = inner.call(request).await?;
-            Ok(match layer.finish(&handle, response.headers_mut()) {
+        SessionFuture {
+            inner: inner.call(request),
+            handle,
+            adapter: self.layer.clone(),
+        }
+    }
+}
+
+impl<F, E, T> Future for SessionFuture<F, T, Response>
+where
+    F: Future<Output = Result<Response, E>>,
+    T: Serialize,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        Poll::Ready(Ok(
+            match this.adapter.finish(this.handle, response.headers_mut()) {
                 Ok(()) => response,
                 Err(replacement) => replacement,
-            })
-        })
+            },
+        ))
     }
 }
 

@@ -13,6 +13,9 @@ mod adapter;
 #[cfg(any(feature = "http", feature = "actix-web"))]
 pub use adapter::{AdapterResponse, CachePolicy, RequireSession, SessionAdapter, SessionHandle};
 
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub use adapter::SessionFuture;
+
 #[cfg(feature = "http")]
 pub mod http;
 
