@@ -37,9 +37,8 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use common::{sized, typical, TypicalSession, TYPICAL_POSTCARD_BYTES};
-use sealed_session::{
-    Key, KeyId, Keyring, Sealer, SessionConfig, NONCE_LEN, SESSION_ID_LEN, TAG_LEN,
-};
+use sealed_session::format::{NONCE_LEN, SESSION_ID_LEN, TAG_LEN};
+use sealed_session::{Key, KeyId, Keyring, Sealer, SessionConfig};
 
 const KEY_BYTES: [u8; 32] = [
     0x3a, 0x91, 0x0c, 0x5e, 0x77, 0xd2, 0x18, 0x4b, 0xe6, 0x2f, 0x83, 0x09, 0xbc, 0x41, 0x6d, 0xf0,

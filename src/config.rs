@@ -3,9 +3,7 @@
 
 use core::fmt;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
-use crate::clock::{Clock, UnixSeconds};
 use crate::cookie::{CookieAttributes, SameSite};
 use crate::error::ConfigError;
 use crate::keyring::Keyring;
@@ -97,7 +95,6 @@ pub(crate) struct ConfigInner {
 #[must_use]
 pub struct SessionConfigBuilder {
     sealer: SealerBuilder,
-    name: String,
     cookie_limit: usize,
     max_chunks: u8,
     attrs: CookieAttributes,
@@ -112,7 +109,6 @@ impl SessionConfig {
     pub fn builder(keyring: Keyring) -> SessionConfigBuilder {
         SessionConfigBuilder {
             sealer: Sealer::builder(keyring),
-            name: crate::seal::DEFAULT_COOKIE_NAME.to_owned(),
             cookie_limit: crate::format::DEFAULT_MAX_COOKIE_BYTES,
             max_chunks: 1,
             attrs: CookieAttributes::default(),
@@ -174,53 +170,7 @@ impl fmt::Debug for SessionConfig {
 }
 
 impl SessionConfigBuilder {
-    /// The cookie name. A `__Host-` name requires `Secure`, `Path=/` and no
-    /// `Domain`; a `__Secure-` name requires `Secure` (checked in `build`).
-    /// The name is bound into every sealed value.
-    ///
-    /// Default: `__Host-session`.
-    pub fn with_cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
-        self
-    }
-
-    /// The absolute lifetime of a session; see
-    /// [`SealerBuilder::with_absolute_ttl`]. Also the `Max-Age` of a new
-    /// session's cookie.
-    ///
-    /// Default: 24 hours.
-    pub fn with_absolute_ttl(mut self, ttl: StdDuration) -> Self {
-        self.sealer = self.sealer.with_absolute_ttl(ttl);
-        self
-    }
-
-    /// The idle timeout; see [`SealerBuilder::with_idle_timeout`].
-    ///
-    /// Default: 30 minutes.
-    pub fn with_idle_timeout(mut self, timeout: StdDuration) -> Self {
-        self.sealer = self.sealer.with_idle_timeout(timeout);
-        self
-    }
-
-    /// No idle timeout; see [`SealerBuilder::without_idle_timeout`].
-    ///
-    /// # Security
-    ///
-    /// A stolen cookie stays usable for the whole absolute lifetime.
-    ///
-    /// Default: an idle timeout of 30 minutes.
-    pub fn without_idle_timeout(mut self) -> Self {
-        self.sealer = self.sealer.without_idle_timeout();
-        self
-    }
-
-    /// The clock-skew allowance; see [`SealerBuilder::with_clock_skew`].
-    ///
-    /// Default: 60 seconds.
-    pub fn with_clock_skew(mut self, skew: StdDuration) -> Self {
-        self.sealer = self.sealer.with_clock_skew(skew);
-        self
-    }
+    crate::settings::shared_setters!(sealer.settings);
 
     /// The largest cookie, name plus value, in bytes: the limit browsers
     /// enforce per cookie. A session that does not fit is an error from
@@ -262,23 +212,6 @@ impl SessionConfigBuilder {
     /// Default: off (one cookie).
     pub fn with_chunking(mut self, max_chunks: u8) -> Self {
         self.max_chunks = max_chunks;
-        self
-    }
-
-    /// Refuses every session issued before `instant`: logs everyone out
-    /// without rotating keys; see [`SealerBuilder::with_not_before`].
-    ///
-    /// Default: the Unix epoch (nothing refused).
-    pub fn with_not_before(mut self, instant: UnixSeconds) -> Self {
-        self.sealer = self.sealer.with_not_before(instant);
-        self
-    }
-
-    /// The clock; see [`SealerBuilder::with_clock`].
-    ///
-    /// Default: the system clock.
-    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.sealer = self.sealer.with_clock(clock);
         self
     }
 
@@ -398,7 +331,7 @@ impl SessionConfigBuilder {
     /// ```
     pub fn build(self) -> Result<SessionConfig, ConfigError> {
         let attrs = self.attrs;
-        let name = self.name;
+        let name = self.sealer.settings.name.clone();
         if starts_with_ignore_case(&name, "__Host-")
             && (!attrs.secure || attrs.path != "/" || attrs.domain.is_some())
         {
@@ -439,11 +372,7 @@ impl SessionConfigBuilder {
             });
         }
         let total = crate::chunk::capacity(name.len(), self.cookie_limit, self.max_chunks);
-        let sealer = self
-            .sealer
-            .with_cookie_name(name)
-            .with_max_cookie_bytes(total)
-            .build()?;
+        let sealer = self.sealer.with_max_cookie_bytes(total).build()?;
         Ok(SessionConfig {
             inner: Arc::new(ConfigInner {
                 sealer,

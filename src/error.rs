@@ -16,7 +16,26 @@ use core::fmt;
 /// assert_eq!(Key::from_base64("c2hvcnQ").err(), Some(KeyError::InvalidLength { actual: 5 }));
 /// assert_eq!(Key::from_bytes([0; 32]).err(), Some(KeyError::WeakKey));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// # Display and Debug
+///
+/// Both read as a sentence, so the message is clear whether an application
+/// logs it with `{}` or returns it from `main() -> Result<(), Box<dyn Error>>`
+/// (which prints the `Debug` form). `Debug` ends with the variant in
+/// parentheses, for matching in code. Neither ever shows key text.
+///
+/// ```
+/// use sealed_session::Keyring;
+///
+/// # std::env::set_var("APP_KEYS_EXAMPLE", "\"1:AAAA\"");
+/// // A docker env file keeps the quotes of APP_KEYS_EXAMPLE="1:AAAA".
+/// let err = Keyring::from_env("APP_KEYS_EXAMPLE").unwrap_err();
+/// let shown = format!("Error: {err:?}");
+/// assert!(shown.starts_with("Error: environment variable APP_KEYS_EXAMPLE: keyring entry 1"));
+/// assert!(shown.contains("remove the quotes"));
+/// assert!(!shown.contains("AAAA"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyError {
     /// The key text is not strict base64url without padding.
@@ -65,10 +84,62 @@ pub enum KeyError {
     },
     /// The primary key cannot be removed; promote another key first.
     PrimaryKey,
-    /// The environment variable holding the keyring is missing or not Unicode.
-    MissingVariable,
+    /// The environment variable that should hold the keyring is not set.
+    MissingVariable {
+        /// The variable's name.
+        name: String,
+    },
+    /// The environment variable that should hold the keyring is not Unicode.
+    NotUnicodeVariable {
+        /// The variable's name.
+        name: String,
+    },
+    /// The keyring line in an environment variable was refused.
+    Variable {
+        /// The variable's name.
+        name: String,
+        /// Why the line was refused (never [`KeyError::Variable`] itself).
+        error: Box<KeyError>,
+        /// A likely cause seen in the line, if any.
+        hint: Option<KeyLineHint>,
+    },
     /// The operating system's random number generator failed.
     Random,
+}
+
+/// A likely cause of a refused keyring line, found by looking at its shape
+/// (never its key text); see [`KeyError::Variable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyLineHint {
+    /// The value starts with `NAME=`: the whole assignment was stored
+    /// instead of its value.
+    Assignment,
+    /// The value is wrapped in quotes, which docker `--env-file` files and
+    /// some deploy tools keep as part of the value.
+    Quoted,
+    /// An entry has white space after its `:`.
+    SpaceAfterColon,
+    /// A key holds `+` or `/`: standard base64 instead of base64url.
+    StandardBase64,
+    /// A key ends with `=`: base64 padding, which keyring lines leave out.
+    Padding,
+}
+
+impl fmt::Display for KeyLineHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Assignment => "the value starts with NAME=; store only what follows the '='",
+            Self::Quoted => {
+                "the value is in quotes; remove the quotes (docker env files keep them as part of the value)"
+            }
+            Self::SpaceAfterColon => "an entry has a space after ':'; write ID:KEY without spaces",
+            Self::StandardBase64 => {
+                "a key holds '+' or '/'; keys are base64url, with '-' and '_' instead"
+            }
+            Self::Padding => "a key ends with '='; keys are base64url without padding",
+        })
+    }
 }
 
 /// Why one key of a keyring line was refused; see [`KeyError::InvalidKey`].
@@ -116,14 +187,64 @@ impl fmt::Display for KeyError {
             Self::PrimaryKey => {
                 f.write_str("the primary key cannot be removed; promote another key first")
             }
-            Self::MissingVariable => {
-                f.write_str("keyring environment variable is not set or not unicode")
+            Self::MissingVariable { name } => {
+                write!(f, "environment variable {name} is not set; it should hold a keyring line such as 1:<43 base64url characters>")
+            }
+            Self::NotUnicodeVariable { name } => {
+                write!(f, "environment variable {name} is not unicode text")
+            }
+            Self::Variable { name, error, hint } => {
+                write!(f, "environment variable {name}: {error}")?;
+                match hint {
+                    Some(hint) => write!(f, " (hint: {hint})"),
+                    None => Ok(()),
+                }
             }
             Self::Random => f.write_str("operating system random number generator failed"),
         }
     }
 }
 
+impl fmt::Debug for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Variable { error, .. } => {
+                write!(
+                    f,
+                    "{self} (KeyError::Variable, KeyError::{})",
+                    error.variant()
+                )
+            }
+            _ => write!(f, "{self} (KeyError::{})", self.variant()),
+        }
+    }
+}
+
+impl KeyError {
+    /// The variant's name, for `Debug`.
+    fn variant(&self) -> &'static str {
+        match self {
+            Self::InvalidEncoding => "InvalidEncoding",
+            Self::InvalidLength { .. } => "InvalidLength",
+            Self::WeakKey => "WeakKey",
+            Self::InvalidKeyId { .. } => "InvalidKeyId",
+            Self::InvalidSyntax { .. } => "InvalidSyntax",
+            Self::InvalidKey { .. } => "InvalidKey",
+            Self::DuplicateId { .. } => "DuplicateId",
+            Self::DuplicateKey { .. } => "DuplicateKey",
+            Self::EmptyKeyring => "EmptyKeyring",
+            Self::UnknownId { .. } => "UnknownId",
+            Self::PrimaryKey => "PrimaryKey",
+            Self::MissingVariable { .. } => "MissingVariable",
+            Self::NotUnicodeVariable { .. } => "NotUnicodeVariable",
+            Self::Variable { .. } => "Variable",
+            Self::Random => "Random",
+        }
+    }
+}
+
+/// The wrapped error is part of the message (`Display`), so `source()` is
+/// `None`: error reporters would otherwise print it twice.
 impl std::error::Error for KeyError {}
 
 /// An error found while building a [`Sealer`](crate::Sealer) configuration.
@@ -138,7 +259,19 @@ impl std::error::Error for KeyError {}
 /// let err = Sealer::builder(keyring).with_cookie_name("bad name").build();
 /// assert_eq!(err.err(), Some(ConfigError::InvalidCookieName));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Like [`KeyError`], both `Display` and `Debug` read as a sentence; `Debug`
+/// ends with the variant in parentheses.
+///
+/// ```
+/// use sealed_session::ConfigError;
+///
+/// assert_eq!(
+///     format!("{:?}", ConfigError::SameSiteNoneRequiresSecure),
+///     "SameSite=None requires Secure (ConfigError::SameSiteNoneRequiresSecure)"
+/// );
+/// ```
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The cookie name is empty or contains a character that RFC 6265 does
@@ -216,6 +349,26 @@ impl fmt::Display for ConfigError {
             }
             Self::InvalidChunking => f.write_str("chunk limit must be between 2 and 9"),
         }
+    }
+}
+
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let variant = match self {
+            Self::InvalidCookieName => "InvalidCookieName",
+            Self::InvalidLifetime => "InvalidLifetime",
+            Self::LimitTooSmall { .. } => "LimitTooSmall",
+            Self::LimitTooLarge { .. } => "LimitTooLarge",
+            Self::HostPrefixRequirements => "HostPrefixRequirements",
+            Self::SecurePrefixRequiresSecure => "SecurePrefixRequiresSecure",
+            Self::SameSiteNoneRequiresSecure => "SameSiteNoneRequiresSecure",
+            Self::PartitionedRequiresSecure => "PartitionedRequiresSecure",
+            Self::InvalidDomain => "InvalidDomain",
+            Self::InvalidPath => "InvalidPath",
+            Self::InvalidRolling => "InvalidRolling",
+            Self::InvalidChunking => "InvalidChunking",
+        };
+        write!(f, "{self} (ConfigError::{variant})")
     }
 }
 

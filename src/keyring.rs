@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::error::{KeyError, KeyErrorReason};
+use crate::error::{KeyError, KeyErrorReason, KeyLineHint};
 use crate::key::{Key, KeyId};
 
 /// The keys of a deployment: one primary key that seals, and any number of
@@ -164,11 +164,46 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`KeyError::MissingVariable`] if the variable is not set or not
-    /// Unicode, otherwise as [`Keyring::parse`].
+    /// [`KeyError::MissingVariable`] if the variable is not set,
+    /// [`KeyError::NotUnicodeVariable`] if it is not Unicode, and
+    /// [`KeyError::Variable`] wrapping the error of [`Keyring::parse`]
+    /// otherwise. Each names the variable; [`KeyError::Variable`] adds a
+    /// hint when the value has a common mistake: surrounding quotes (docker
+    /// env files keep them), a space after `:`, standard base64 or padding,
+    /// or a whole `NAME=value` assignment. No message shows key text.
+    ///
+    /// ```
+    /// use sealed_session::{KeyError, KeyLineHint, Keyring};
+    ///
+    /// # std::env::remove_var("NO_SUCH_KEYS");
+    /// assert_eq!(
+    ///     Keyring::from_env("NO_SUCH_KEYS").err(),
+    ///     Some(KeyError::MissingVariable { name: "NO_SUCH_KEYS".into() })
+    /// );
+    /// # std::env::set_var("SPACED_KEYS", "1: AAAA");
+    /// // SPACED_KEYS="1: AAAA"
+    /// match Keyring::from_env("SPACED_KEYS") {
+    ///     Err(KeyError::Variable { name, hint, .. }) => {
+    ///         assert_eq!(name, "SPACED_KEYS");
+    ///         assert_eq!(hint, Some(KeyLineHint::SpaceAfterColon));
+    ///     }
+    ///     other => panic!("expected a refused line, got {other:?}"),
+    /// }
+    /// ```
     pub fn from_env(name: &str) -> Result<Self, KeyError> {
-        let value = Zeroizing::new(std::env::var(name).map_err(|_| KeyError::MissingVariable)?);
-        Self::parse(&value)
+        let value = Zeroizing::new(std::env::var(name).map_err(|e| match e {
+            std::env::VarError::NotPresent => KeyError::MissingVariable {
+                name: name.to_owned(),
+            },
+            std::env::VarError::NotUnicode(_) => KeyError::NotUnicodeVariable {
+                name: name.to_owned(),
+            },
+        })?);
+        Self::parse(&value).map_err(|error| KeyError::Variable {
+            name: name.to_owned(),
+            error: Box::new(error),
+            hint: line_hint(&value),
+        })
     }
 
     /// The keyring as one line, primary first, which [`Keyring::parse`] reads
@@ -201,6 +236,26 @@ impl Keyring {
     /// The ids of all keys, primary first.
     pub fn ids(&self) -> impl ExactSizeIterator<Item = KeyId> + '_ {
         self.entries.iter().map(|(id, _)| *id)
+    }
+
+    /// One more than the largest id in the ring: an id for a new key that is
+    /// not taken and sorts after every key of the ring. `None` when the
+    /// largest id is already 4294967295.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring};
+    ///
+    /// let ring = Keyring::new(KeyId::new(3), Key::generate())
+    ///     .with_old_key(KeyId::new(9), Key::generate())?;
+    /// assert_eq!(ring.next_id(), Some(KeyId::new(10)));
+    /// let full = Keyring::new(KeyId::new(u32::MAX), Key::generate());
+    /// assert_eq!(full.next_id(), None);
+    /// # Ok::<(), sealed_session::KeyError>(())
+    /// ```
+    #[must_use]
+    pub fn next_id(&self) -> Option<KeyId> {
+        let largest = self.ids().map(KeyId::get).max()?;
+        largest.checked_add(1).map(KeyId::new)
     }
 
     /// Whether a key with this id is in the ring.
@@ -278,6 +333,33 @@ impl fmt::Debug for Keyring {
 
 fn is_line_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// The likeliest mistake in a refused keyring line, judged from its shape
+/// alone: the characters looked at are separators, quotes and the few
+/// base64 characters that are wrong here, and nothing of the line is kept.
+pub(crate) fn line_hint(line: &str) -> Option<KeyLineHint> {
+    let trimmed = line.trim_matches(is_line_space);
+    let first_entry = trimmed.split(',').next().unwrap_or_default();
+    let before_colon = first_entry.split(':').next().unwrap_or_default();
+    if before_colon.contains('=') {
+        return Some(KeyLineHint::Assignment);
+    }
+    if trimmed.starts_with(['"', '\'']) || trimmed.ends_with(['"', '\'']) {
+        return Some(KeyLineHint::Quoted);
+    }
+    let entries = || trimmed.split(',').map(|e| e.trim_matches(is_line_space));
+    let keys = || entries().filter_map(|e| e.split_once(':').map(|(_, key)| key));
+    if keys().any(|key| key.starts_with(is_line_space)) {
+        return Some(KeyLineHint::SpaceAfterColon);
+    }
+    if keys().any(|key| key.contains(['+', '/'])) {
+        return Some(KeyLineHint::StandardBase64);
+    }
+    if keys().any(|key| key.ends_with('=')) {
+        return Some(KeyLineHint::Padding);
+    }
+    None
 }
 
 fn parse_entry(entry_text: &str, entry: usize) -> Result<(KeyId, Key), KeyError> {

@@ -19,7 +19,7 @@ impl SessionConfig {
     /// Never fails: a missing cookie, or cookies that do not open, give a
     /// new empty session, with the reason in [`Session::load_error`].
     /// Several cookies with the session's name are each tried (at most
-    /// [`MAX_COOKIE_CANDIDATES`](crate::MAX_COOKIE_CANDIDATES)); the first
+    /// [`MAX_COOKIE_CANDIDATES`](crate::header::MAX_COOKIE_CANDIDATES)); the first
     /// that opens wins.
     pub fn load<T, H>(&self, cookie_headers: impl IntoIterator<Item = H>) -> Session<T>
     where

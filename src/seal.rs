@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::clock::{Clock, SystemClock, UnixSeconds};
+use crate::clock::{Clock, UnixSeconds};
 use crate::error::{ConfigError, OpenError, SealError};
 use crate::format::{
     self, BASE64, DEFAULT_MAX_COOKIE_BYTES, ENVELOPE_OVERHEAD_BYTES, FORMAT_VERSION, HEADER_LEN,
@@ -21,6 +21,7 @@ use crate::format::{
 use crate::key::KeyId;
 use crate::keyring::Keyring;
 use crate::meta::{Opened, SessionId, SessionMeta};
+use crate::settings::{shared_setters, SealSettings};
 
 /// The default cookie name.
 pub const DEFAULT_COOKIE_NAME: &str = "__Host-session";
@@ -105,65 +106,12 @@ struct Inner {
 #[must_use]
 pub struct SealerBuilder {
     keyring: Keyring,
-    name: String,
-    absolute_ttl: StdDuration,
-    idle_timeout: Option<StdDuration>,
-    clock_skew: StdDuration,
+    pub(crate) settings: SealSettings,
     max_cookie_bytes: usize,
-    clock: Arc<dyn Clock>,
-    not_before: UnixSeconds,
 }
 
 impl SealerBuilder {
-    /// The cookie name, which is bound into every sealed value as associated
-    /// data: a value sealed for one name never opens under another.
-    ///
-    /// Default: `__Host-session`.
-    pub fn with_cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
-        self
-    }
-
-    /// The absolute lifetime: a session expires this long after it was
-    /// issued (or regenerated), however active it is. Re-sealing never
-    /// extends it. Whole seconds; at least 1 second.
-    ///
-    /// Default: 24 hours.
-    pub fn with_absolute_ttl(mut self, ttl: StdDuration) -> Self {
-        self.absolute_ttl = ttl;
-        self
-    }
-
-    /// The idle timeout: a session expires this long after its last
-    /// activity. Whole seconds; at least 1 second.
-    ///
-    /// Default: 30 minutes.
-    pub fn with_idle_timeout(mut self, timeout: StdDuration) -> Self {
-        self.idle_timeout = Some(timeout);
-        self
-    }
-
-    /// No idle timeout: only the absolute lifetime ends a session.
-    ///
-    /// # Security
-    ///
-    /// A stolen cookie then stays usable for the whole absolute lifetime
-    /// even if its owner went away. Keep the absolute lifetime short.
-    ///
-    /// Default: an idle timeout of 30 minutes.
-    pub fn without_idle_timeout(mut self) -> Self {
-        self.idle_timeout = None;
-        self
-    }
-
-    /// How far in the future an issue or activity time may be before a value
-    /// is refused, to absorb clock differences between servers of a fleet.
-    ///
-    /// Default: 60 seconds.
-    pub fn with_clock_skew(mut self, skew: StdDuration) -> Self {
-        self.clock_skew = skew;
-        self
-    }
+    shared_setters!(settings);
 
     /// The largest cookie, name plus value, in bytes. Sealing a larger value
     /// is an error; opening a larger one is refused before any decoding.
@@ -171,25 +119,6 @@ impl SealerBuilder {
     /// Default: 4096, what browsers keep.
     pub fn with_max_cookie_bytes(mut self, limit: usize) -> Self {
         self.max_cookie_bytes = limit;
-        self
-    }
-
-    /// The clock that `seal` and `open` read (the `*_at` variants take the
-    /// time as an argument instead).
-    ///
-    /// Default: [`SystemClock`].
-    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Refuses every session issued before `instant` (as
-    /// [`OpenError::Revoked`]): logs everyone out without rotating keys.
-    /// Can also be moved later with [`Sealer::set_not_before`].
-    ///
-    /// Default: the Unix epoch (nothing refused).
-    pub fn with_not_before(mut self, instant: UnixSeconds) -> Self {
-        self.not_before = instant;
         self
     }
 
@@ -202,32 +131,33 @@ impl SealerBuilder {
     /// over 100 years, [`ConfigError::LimitTooSmall`] for a size limit that
     /// cannot hold an empty session.
     pub fn build(self) -> Result<Sealer, ConfigError> {
-        if !is_cookie_name(&self.name) || self.name.len() > usize::from(u16::MAX) {
+        let settings = self.settings;
+        if !is_cookie_name(&settings.name) || settings.name.len() > usize::from(u16::MAX) {
             return Err(ConfigError::InvalidCookieName);
         }
         let lifetime_ok = |d: StdDuration| d.as_secs() >= 1 && d <= MAX_LIFETIME;
-        if !lifetime_ok(self.absolute_ttl)
-            || !self.idle_timeout.is_none_or(lifetime_ok)
-            || self.clock_skew > MAX_LIFETIME
+        if !lifetime_ok(settings.absolute_ttl)
+            || !settings.idle_timeout.is_none_or(lifetime_ok)
+            || settings.clock_skew > MAX_LIFETIME
         {
             return Err(ConfigError::InvalidLifetime);
         }
-        let minimum = min_cookie_bytes(self.name.len());
+        let minimum = min_cookie_bytes(settings.name.len());
         if self.max_cookie_bytes < minimum {
             return Err(ConfigError::LimitTooSmall { minimum });
         }
         Ok(Sealer {
             inner: Arc::new(Inner {
                 keyring: self.keyring,
-                name: self.name.into_boxed_str(),
-                absolute_ttl: StdDuration::from_secs(self.absolute_ttl.as_secs()),
-                idle_timeout: self
+                name: settings.name.into_boxed_str(),
+                absolute_ttl: StdDuration::from_secs(settings.absolute_ttl.as_secs()),
+                idle_timeout: settings
                     .idle_timeout
                     .map(|d| StdDuration::from_secs(d.as_secs())),
-                clock_skew: StdDuration::from_secs(self.clock_skew.as_secs()),
+                clock_skew: StdDuration::from_secs(settings.clock_skew.as_secs()),
                 max_cookie_bytes: self.max_cookie_bytes,
-                clock: self.clock,
-                not_before: AtomicU64::new(self.not_before.as_secs()),
+                clock: settings.clock,
+                not_before: AtomicU64::new(settings.not_before.as_secs()),
             }),
         })
     }
@@ -298,13 +228,8 @@ impl Sealer {
     pub fn builder(keyring: Keyring) -> SealerBuilder {
         SealerBuilder {
             keyring,
-            name: DEFAULT_COOKIE_NAME.to_owned(),
-            absolute_ttl: DEFAULT_ABSOLUTE_TTL,
-            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
-            clock_skew: DEFAULT_CLOCK_SKEW,
+            settings: SealSettings::default(),
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
-            clock: Arc::new(SystemClock),
-            not_before: UnixSeconds::EPOCH,
         }
     }
 

@@ -1,7 +1,8 @@
 //! Chunking: a session too large for one cookie spread over `NAME`,
 //! `NAME.1`, … `NAME.{n-1}`, authenticated as one unit.
 
-use sealed_session::{encoded_len, OpenError, SealError, SessionConfig, ENVELOPE_OVERHEAD_BYTES};
+use sealed_session::format::{encoded_len, ENVELOPE_OVERHEAD_BYTES};
+use sealed_session::{OpenError, SealError, SessionConfig};
 
 use crate::support::{
     assert_forgery_refused, assert_refused, config, config_from, flip_char, header, load_pairs,

@@ -3,9 +3,8 @@
 
 use std::time::Duration as StdDuration;
 
-use sealed_session::{
-    encoded_len, ConfigError, OpenError, SealError, Sealer, UnixSeconds, MAX_LIFETIME,
-};
+use sealed_session::format::encoded_len;
+use sealed_session::{ConfigError, OpenError, SealError, Sealer, UnixSeconds, MAX_LIFETIME};
 
 use crate::common::{ring, sealer, T0};
 

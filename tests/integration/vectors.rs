@@ -125,7 +125,7 @@ fn the_file_describes_format_version_1() {
     let file: Value = serde_json::from_str(include_str!("../vectors/v1.json")).unwrap();
     assert_eq!(file["format_version"], 1);
     assert_eq!(file["algorithm"], "XChaCha20-Poly1305");
-    assert_eq!(sealed_session::FORMAT_VERSION, 1);
+    assert_eq!(sealed_session::format::FORMAT_VERSION, 1);
 }
 
 #[test]
@@ -347,7 +347,7 @@ fn vector_associated_data_follows_the_documented_layout() {
         ]
         .concat();
         assert_eq!(str_of(&v, "aad_hex"), hex(&aad), "vector {}", v["id"]);
-        assert_eq!(&aad[..14], sealed_session::AAD_LABEL);
+        assert_eq!(&aad[..14], sealed_session::format::AAD_LABEL);
     }
 }
 

@@ -1,7 +1,8 @@
 //! Cookie size: the exact limits of FORMAT.md §7 through the session layer,
 //! a typed error with both sizes past them, and nothing ever truncated.
 
-use sealed_session::{encoded_len, OpenError, SealError, SessionConfig, DEFAULT_MAX_COOKIE_BYTES};
+use sealed_session::format::encoded_len;
+use sealed_session::{OpenError, SealError, SessionConfig, DEFAULT_MAX_COOKIE_BYTES};
 
 use crate::support::{at, builder, clock, only, pair, secs, Data};
 
