@@ -34,10 +34,11 @@ struct Visits {
 /// Counts one visit: the session changes, so every response re-seals it
 /// with the primary key of the moment.
 async fn visit(session: SessionHandle<Visits>) -> String {
-    let mut session = session.lock();
-    let visits = session.get_or_insert_default();
-    visits.count += 1;
-    format!("visit {}\n", visits.count)
+    let count = session.update(|visits| {
+        visits.count += 1;
+        visits.count
+    });
+    format!("visit {count}\n")
 }
 
 /// The application: `GET /` counts visits in the session.

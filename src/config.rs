@@ -1,20 +1,17 @@
 //! [`SessionConfig`]: the sealer, the cookie attributes and the save policy,
 //! with secure defaults and cross-field checks done once, in `build`.
 
-use core::any::Any;
 use core::fmt;
 use std::sync::Arc;
 
 use serde::de::DeserializeOwned;
 
-use crate::chunk::ChunkSlots;
-use crate::clock::UnixSeconds;
 use crate::cookie::{CookieAttributes, SameSite};
 use crate::error::{ConfigError, KeyringSwapError, OpenError, SchemaError};
 use crate::keyring::Keyring;
+use crate::record::AnyData;
 use crate::schema::Fingerprint;
 use crate::seal::{Sealer, SealerBuilder};
-use crate::session::{Record, Session};
 
 /// The longest `Domain` or `Path` attribute value browsers keep (RFC 6265bis).
 pub const MAX_ATTRIBUTE_VALUE_BYTES: usize = 1024;
@@ -96,11 +93,9 @@ pub(crate) struct ConfigInner {
     pub(crate) rolling: Rolling,
     /// Conversions from earlier session types, by the fingerprint of the
     /// record they open.
-    migrations: Box<[Migration]>,
+    pub(crate) migrations: Box<[Migration]>,
 }
 
-/// Data of an earlier session type, on its way to the current one.
-type AnyData = Box<dyn Any>;
 /// Converts data of one session type into the next.
 type Convert = Arc<dyn Fn(AnyData) -> Option<AnyData> + Send + Sync>;
 /// Decodes a session record of one type: its data, boxed, and its flash.
@@ -129,19 +124,12 @@ impl fmt::Debug for PendingMigration {
 }
 
 /// A migration with the record fingerprints of both its types.
-struct Migration {
-    from: Fingerprint,
-    to: Fingerprint,
+pub(crate) struct Migration {
+    pub(crate) from: Fingerprint,
+    pub(crate) to: Fingerprint,
     names: (&'static str, &'static str),
-    decode: DecodeOld,
-    convert: Convert,
-}
-
-fn decode_old<Old: DeserializeOwned + 'static>(
-    bytes: &[u8],
-) -> Result<(Option<AnyData>, Option<Vec<u8>>), OpenError> {
-    let record = crate::seal::decode_exact::<Record<Old>>(bytes)?;
-    Ok((record.data.map(|d| Box::new(d) as AnyData), record.flash))
+    pub(crate) decode: DecodeOld,
+    pub(crate) convert: Convert,
 }
 
 /// Builds a [`SessionConfig`]; every setting has a safe default, stated at
@@ -173,162 +161,6 @@ impl SessionConfig {
             rolling: Rolling::default(),
             migrations: Vec::new(),
         }
-    }
-
-    /// Loads the session of a request from its raw `Cookie` header values
-    /// (pass every `Cookie` header of the request; HTTP/2 may split them),
-    /// at the clock's time.
-    ///
-    /// Never fails: a missing cookie, or cookies that do not open, give a
-    /// new empty session, with the reason in [`Session::load_error`].
-    /// Several cookies with the session's name are each tried (at most
-    /// [`MAX_COOKIE_CANDIDATES`](crate::header::MAX_COOKIE_CANDIDATES)); the first
-    /// that opens wins.
-    pub fn load<T, H>(&self, cookie_headers: impl IntoIterator<Item = H>) -> Session<T>
-    where
-        T: DeserializeOwned + 'static,
-        H: AsRef<[u8]>,
-    {
-        self.load_at(cookie_headers, self.inner.sealer.now())
-    }
-
-    /// [`SessionConfig::load`] at the time `now`.
-    pub fn load_at<T, H>(
-        &self,
-        cookie_headers: impl IntoIterator<Item = H>,
-        now: UnixSeconds,
-    ) -> Session<T>
-    where
-        T: DeserializeOwned + 'static,
-        H: AsRef<[u8]>,
-    {
-        let mut session = Session::fresh(self.clone(), now);
-        if self.inner.max_chunks > 1 {
-            // Chunks may sit in any header: look at them all first.
-            let headers: Vec<H> = cookie_headers.into_iter().collect();
-            let name = self.cookie_name();
-            let mut slots = ChunkSlots::default();
-            for header in &headers {
-                for (cookie, value) in crate::header::cookie_pairs(header.as_ref()) {
-                    slots.offer(name, cookie, value, self.inner.cookie_limit);
-                }
-            }
-            session.note_chunks(slots.present());
-            for header in &headers {
-                if !self.try_header(&mut session, header.as_ref(), Some(&slots)) {
-                    break;
-                }
-            }
-        } else {
-            for header in cookie_headers {
-                if !self.try_header(&mut session, header.as_ref(), None) {
-                    break;
-                }
-            }
-        }
-        session
-    }
-
-    /// Tries the candidates of one header; returns whether to go on.
-    fn try_header<T: DeserializeOwned + 'static>(
-        &self,
-        session: &mut Session<T>,
-        header: &[u8],
-        slots: Option<&ChunkSlots>,
-    ) -> bool {
-        for value in crate::header::cookie_values(header, self.cookie_name()) {
-            let go_on = match slots.map(|s| s.assemble(value, self.inner.max_chunks)) {
-                None => session.try_candidate(value),
-                Some(Ok(whole)) => session.try_candidate(&whole),
-                Some(Err(err)) => session.note_failure(err),
-            };
-            if !go_on {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// Loads the session from a cookie value that a framework has already
-    /// extracted (`None` when the request has no such cookie), at the
-    /// clock's time.
-    ///
-    /// ```
-    /// use sealed_session::{Key, KeyId, Keyring, OpenError, SessionConfig};
-    ///
-    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
-    /// let session = config.load_value::<u32>(Some("garbage"));
-    /// assert!(session.is_new());
-    /// assert_eq!(session.load_error(), Some(&OpenError::Malformed));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn load_value<T: DeserializeOwned + 'static>(&self, value: Option<&str>) -> Session<T> {
-        self.load_values_at(value, self.inner.sealer.now())
-    }
-
-    /// Loads the session from already extracted cookie values (every value
-    /// sent under the session's name, in header order) at the time `now`.
-    pub fn load_values_at<'a, T: DeserializeOwned + 'static>(
-        &self,
-        values: impl IntoIterator<Item = &'a str>,
-        now: UnixSeconds,
-    ) -> Session<T> {
-        let mut session = Session::fresh(self.clone(), now);
-        for value in values {
-            if !session.try_candidate(value) {
-                break;
-            }
-        }
-        session
-    }
-
-    /// Opens a record sealed as an earlier session type (fingerprint
-    /// `schema`) and converts its data, one migration after the other,
-    /// into `T` (record fingerprint `target`). The chain is followed by
-    /// fingerprint alone, and checked to reach `T` before anything is
-    /// decoded.
-    pub(crate) fn migrate<T: 'static>(
-        &self,
-        schema: Fingerprint,
-        target: Fingerprint,
-        bytes: &[u8],
-    ) -> Result<Record<T>, OpenError> {
-        let migrations = &*self.inner.migrations;
-        let next = |from: Fingerprint| migrations.iter().find(|m| m.from == from);
-        let first = next(schema).ok_or(OpenError::SchemaMismatch)?;
-        let mut step = first;
-        let mut steps = 1;
-        while step.to != target {
-            step = next(step.to)
-                .filter(|_| steps < migrations.len())
-                .ok_or(OpenError::SchemaMismatch)?;
-            steps += 1;
-        }
-        let (mut data, flash) = (first.decode)(bytes)?;
-        let mut step = first;
-        loop {
-            if let Some(old) = data {
-                data = Some((step.convert)(old).ok_or(OpenError::SchemaMismatch)?);
-            }
-            if step.to == target {
-                break;
-            }
-            step = next(step.to).ok_or(OpenError::SchemaMismatch)?;
-        }
-        let data = match data {
-            // Two types of one shape share a fingerprint; a conversion to
-            // a type of that shape that is not `T` is refused here.
-            Some(any) => Some(*any.downcast::<T>().map_err(|_| OpenError::SchemaMismatch)?),
-            None => None,
-        };
-        Ok(Record { data, flash })
-    }
-
-    /// A new, empty session at the clock's time, as for a request without
-    /// a cookie.
-    #[must_use]
-    pub fn new_session<T: DeserializeOwned + 'static>(&self) -> Session<T> {
-        Session::fresh(self.clone(), self.inner.sealer.now())
     }
 
     /// The sealer underneath, for direct `seal`/`open`, and the handle for
@@ -379,7 +211,7 @@ impl SessionConfig {
 
     /// The removal cookie for this configuration's session cookie (same
     /// name, domain and path), for clearing a session outside the
-    /// [`Session`] flow.
+    /// [`Session`](crate::Session) flow.
     ///
     /// ```
     /// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
@@ -425,7 +257,7 @@ impl SessionConfigBuilder {
 
     /// The largest cookie, name plus value, in bytes: the limit browsers
     /// enforce per cookie. A session that does not fit is an error from
-    /// [`Session::finish`], unless chunking spreads it over several cookies.
+    /// [`Session::finish`](crate::Session::finish), unless chunking spreads it over several cookies.
     /// At most 4096 (larger cookies are silently dropped by browsers).
     ///
     /// Default: 4096.
@@ -638,7 +470,7 @@ impl SessionConfigBuilder {
             from: Sealer::record_fingerprint::<Old>,
             to: Sealer::record_fingerprint::<New>,
             names: (core::any::type_name::<Old>(), core::any::type_name::<New>()),
-            decode: decode_old::<Old>,
+            decode: crate::record::decode_old::<Old>,
             convert,
         });
         self

@@ -685,6 +685,36 @@ impl OpenError {
                 | Self::Revoked
         )
     }
+
+    /// The variant's name in snake case, as the test vectors write outcomes
+    /// (`"expired"`, `"unknown_key_id"`): a stable label for logs and
+    /// metrics.
+    ///
+    /// ```
+    /// use sealed_session::OpenError;
+    ///
+    /// assert_eq!(OpenError::AuthenticationFailed.as_str(), "authentication_failed");
+    /// assert_eq!(OpenError::TooLarge { actual: 5000, limit: 4096 }.as_str(), "too_large");
+    /// ```
+    #[must_use]
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "too_large",
+            Self::Malformed => "malformed",
+            Self::UnsupportedVersion => "unsupported_version",
+            Self::UnknownKeyId => "unknown_key_id",
+            Self::AuthenticationFailed => "authentication_failed",
+            Self::Expired => "expired",
+            Self::IdleTimeout => "idle_timeout",
+            Self::IssuedInFuture => "issued_in_future",
+            Self::InvalidTimestamps => "invalid_timestamps",
+            Self::PayloadMismatch => "payload_mismatch",
+            Self::Revoked => "revoked",
+            Self::ChunksMismatch => "chunks_mismatch",
+            Self::SchemaMismatch => "schema_mismatch",
+            Self::UnsupportedType(_) => "unsupported_type",
+        }
+    }
 }
 
 impl fmt::Display for OpenError {

@@ -117,6 +117,21 @@ pub(crate) fn with_aad<R>(
     f(buf)
 }
 
+/// The key id a cookie value names, read from its first eight base64url
+/// characters (version, key id, and the first nonce byte) without decoding
+/// the rest; `None` if they do not decode or the version is not ours.
+/// Untrusted unless the value then authenticates: for logs only.
+pub(crate) fn claimed_key_id(value: &str) -> Option<KeyId> {
+    use base64::Engine as _;
+    let head = value.as_bytes().get(..8)?;
+    let mut bytes = [0u8; 6];
+    BASE64.decode_slice(head, &mut bytes).ok()?;
+    match bytes {
+        [FORMAT_VERSION, a, b, c, d, _] => Some(KeyId::new(u32::from_be_bytes([a, b, c, d]))),
+        _ => None,
+    }
+}
+
 /// A decoded value split into its fields, not yet authenticated: nothing in
 /// it may be trusted or acted on except to find the key and verify the tag.
 #[derive(Debug)]

@@ -22,10 +22,12 @@
 //! struct Visits { count: u32 }
 //!
 //! async fn count(session: SessionHandle<Visits>) -> String {
-//!     let mut session = session.lock(); // never held across an .await
-//!     let visits = session.get_or_insert_default();
-//!     visits.count += 1;
-//!     format!("visit {}", visits.count)
+//!     // Each call locks and releases: the handle may be held across .await.
+//!     let count = session.update(|visits| {
+//!         visits.count += 1;
+//!         visits.count
+//!     });
+//!     format!("visit {count}")
 //! }
 //!
 //! fn app() -> Result<Router, Box<dyn std::error::Error>> {
@@ -94,7 +96,8 @@
 //! | `genid` | 128-bit random [`SessionId`], drawn by the crate |
 //! | `proxy` / `unset` | the framework's business / [`Session::destroy`] |
 //! | `req.session.x = …` / reading `req.session.x` | [`Session::get_or_insert_default`], [`Session::get_mut`], [`Session::insert`] / [`Session::get`] (typed `T`) |
-//! | `req.session.regenerate(cb)` | [`Session::regenerate`] (new id and issue time; data kept) |
+//! | `req.session.regenerate(cb)` | [`Session::regenerate`] (new id, issue time and CSRF secret; empty data) |
+//! | (actix-session's `renew`) | [`Session::renew`] (new id, issue time and CSRF secret; data kept) |
 //! | `req.session.destroy(cb)` | [`Session::destroy`] (removal cookie) |
 //! | `req.session.reload(cb)` / `save(cb)` | not needed: loaded once per request / saved by [`Session::finish`] |
 //! | `req.session.touch()` | [`Session::touch`] |
@@ -133,7 +136,7 @@
 //! | `axum` | a tower `Layer` and an axum extractor (implies `http`) | `integrations::axum` |
 //! | `actix-web` | a middleware and an extractor for actix-web 4 (its MSRV, 1.89 for actix-web 4.18, applies) | `integrations::actix` |
 //! | `reload` | reloads a key file into a running sealer on SIGHUP or an interval, on tokio | [`KeyFileReloader`] |
-//! | `tracing` | logs key reloads through `tracing` (key ids, never key bytes) | — |
+//! | `tracing` | an event for every refused cookie (reason and claimed key id, never the value), rotation re-seals, oversize sessions, and key reloads (key ids, never key bytes) | events under `sealed_session` |
 //! | `cli` | the `sealed-session` command (`keygen`, `rotate`); adds no dependency | `cargo install sealed-session --features cli` |
 //! | `fuzzing` | internal: fuzz-target bodies and a test-only sealing path; never enable in production | — |
 //!
@@ -190,8 +193,10 @@ pub mod header;
 pub mod integrations;
 mod key;
 mod keyring;
+mod load;
 mod meta;
 mod random;
+mod record;
 #[cfg(feature = "reload")]
 mod reload;
 mod schema;

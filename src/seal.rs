@@ -23,8 +23,8 @@ use crate::format::{
 use crate::key::KeyId;
 use crate::keyring::Keyring;
 use crate::meta::{Opened, SessionId, SessionMeta};
-use crate::settings::{shared_setters, SealSettings};
 use crate::schema::{Fingerprint, FINGERPRINT_LEN};
+use crate::settings::{shared_setters, SealSettings};
 
 /// The default cookie name.
 pub const DEFAULT_COOKIE_NAME: &str = "__Host-session";

@@ -89,14 +89,11 @@ fn page<T>(session: &Session<T>, show: impl Fn(&T) -> (String, String)) -> Strin
 
 fn version_1(config: SessionConfig) -> Router {
     async fn home(handle: SessionHandle<v1::Data>) -> String {
-        page(&handle.lock(), |d| {
-            (d.user.clone(), format!("{:?}", d.role))
-        })
+        handle.with(|session| page(session, |d| (d.user.clone(), format!("{:?}", d.role))))
     }
     async fn login(handle: SessionHandle<v1::Data>) -> &'static str {
-        let mut session = handle.lock();
-        session.regenerate();
-        session.insert(v1::Data {
+        handle.regenerate();
+        handle.insert(v1::Data {
             user: "ada".into(),
             role: v1::Role::Admin,
         });
@@ -110,9 +107,7 @@ fn version_1(config: SessionConfig) -> Router {
 
 fn version_2(config: SessionConfig) -> Router {
     async fn home(handle: SessionHandle<v2::Data>) -> String {
-        page(&handle.lock(), |d| {
-            (d.user.clone(), format!("{:?}", d.role))
-        })
+        handle.with(|session| page(session, |d| (d.user.clone(), format!("{:?}", d.role))))
     }
     Router::new()
         .route("/", get(home))

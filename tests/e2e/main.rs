@@ -15,5 +15,6 @@ mod csrf;
 mod deploy;
 mod flow;
 mod hostile;
+mod layer;
 mod rotation;
 mod support;

@@ -150,10 +150,16 @@ fn every_path_that_seals_checks_the_size() {
     session.insert(vec![0; 2974]);
     assert_eq!(session.finish().map(|_| ()), too_large.clone());
 
-    // Regenerate.
+    // Renew.
     let mut session = config.load::<Vec<u8>, _>(Some(&request));
     session.get_mut().unwrap().resize(2974, 0);
+    session.renew();
+    assert_eq!(session.finish().map(|_| ()), too_large.clone());
+
+    // Regenerate, then store.
+    let mut session = config.load::<Vec<u8>, _>(Some(&request));
     session.regenerate();
+    session.insert(vec![0; 2974]);
     assert_eq!(session.finish().map(|_| ()), too_large.clone());
 
     // A flash alone added to a session that was just under.
