@@ -2,17 +2,11 @@
 //! (`fuzz/corpus/<target>/`) and every past crash (`fuzz/regressions/<target>/`),
 //! so the stable test suite checks what the fuzzers found. Each crash also has
 //! a named test below.
-#![allow(
-    clippy::unwrap_used,
-    clippy::expect_used,
-    clippy::panic,
-    clippy::indexing_slicing
-)]
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
-use sealed_session::fuzzing::{self, TARGETS};
+use crate::fuzzing::{self, TARGETS};
 
 fn files(dir: &Path) -> Vec<PathBuf> {
     let Ok(entries) = std::fs::read_dir(dir) else {
@@ -96,7 +90,7 @@ fn chunks_corpus() {
 /// regression folder belongs to a target.
 #[test]
 fn every_target_is_replayed() {
-    let source = include_str!("fuzz_replay.rs");
+    let source = include_str!("replay.rs");
     for (name, _) in TARGETS {
         assert!(
             source.contains(&format!("replay(\"{name}\")")),
