@@ -136,7 +136,7 @@ merge_corpus() {
         fi
     done
     rm -rf "$tmp" "scratch/$target"
-    echo "$(find "corpus/$target" -type f | wc -l) files, $(du -sk "corpus/$target" | cut -f1) KiB"
+    echo "$(find "corpus/$target" -type f | wc -l) files, $(du -sk --apparent-size "corpus/$target" | cut -f1) KiB"
 }
 
 # Adds EXECUTIONS to TARGET's row of the cumulative table in README.md (the
