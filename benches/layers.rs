@@ -4,7 +4,7 @@
 //! alone.
 //!
 //! ```sh
-//! cargo bench --bench layers --features axum,actix-web -- --warm-up-time 1 --measurement-time 3
+//! cargo bench -p sealed-session-benches --bench layers -- --warm-up-time 1 --measurement-time 3
 //! ```
 //!
 //! The layer's own work is `(layer_read − bare) − open` for a request that

@@ -3,7 +3,7 @@
 //! run: compare ratios within a run, never absolute times across runs.
 //!
 //! ```text
-//! cargo bench --bench sessions
+//! cargo bench -p sealed-session-benches --bench sessions
 //! python3 benches/table.py          # medians and ratios from target/criterion
 //! ```
 //!

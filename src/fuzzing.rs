@@ -1,12 +1,14 @@
-//! Fuzz-target bodies and a test-only sealing path, behind the internal
-//! `fuzzing` feature. Never enable it in production.
+//! Fuzz-target bodies and a test-only sealing path. Compiled only with
+//! `--cfg fuzzing` (set by cargo-fuzz, where this module is public) and for
+//! the crate's own unit tests; no cargo feature reaches it.
 //!
 //! Each body takes the fuzzer's bytes and panics only through an assertion
 //! that states the property it checks (a forged value that opens, a parser
 //! that accepts what it must refuse, a round trip that changes a value). The
 //! cargo-fuzz targets in `fuzz/fuzz_targets/` call these bodies and nothing
-//! else; `tests/fuzz_replay.rs` runs them over the committed seed corpora and
-//! every past crash, so the stable test suite replays them.
+//! else; the unit tests in `replay.rs` run them over the committed seed
+//! corpora and every past crash, so the stable test suite replays them, and
+//! those in `alloc.rs` measure the allocation bound of `authenticated_garbage`.
 //!
 //! Adding a target: write `pub fn NAME(data: &[u8])` here, list it in
 //! [`TARGETS`], add `fuzz/fuzz_targets/NAME.rs` and its `[[bin]]` in
@@ -17,6 +19,8 @@
 // (constant keys, arrays of known length) whose invariants are named where
 // they occur.
 #![allow(clippy::missing_panics_doc)]
+// Public for the fuzz targets; in the unit tests the module is private.
+#![cfg_attr(not(fuzzing), allow(unreachable_pub))]
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -964,3 +968,8 @@ pub fn chunks(data: &[u8]) {
         );
     }
 }
+
+#[cfg(test)]
+mod alloc;
+#[cfg(test)]
+mod replay;

@@ -138,7 +138,6 @@
 //! | `reload` | reloads a key file into a running sealer on SIGHUP or an interval, on tokio | [`KeyFileReloader`] |
 //! | `tracing` | an event for every refused cookie (reason and claimed key id, never the value), rotation re-seals, oversize sessions, and key reloads (key ids, never key bytes) | events under `sealed_session` |
 //! | `cli` | the `sealed-session` command (`keygen`, `rotate`); adds no dependency | `cargo install sealed-session --features cli` |
-//! | `fuzzing` | internal: fuzz-target bodies and a test-only sealing path; never enable in production | — |
 //!
 //! # Edge runtimes (WebAssembly)
 //!
@@ -186,9 +185,14 @@ mod cookie;
 mod csrf;
 mod error;
 pub mod format;
-#[cfg(feature = "fuzzing")]
+// Fuzz-target bodies and a test-only sealing path: public only where
+// cargo-fuzz builds the crate (`--cfg fuzzing`), private to the crate's own
+// unit tests, and absent from every other build, whatever its features.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
+#[cfg(all(test, not(fuzzing)))]
+mod fuzzing;
 pub mod header;
 pub mod integrations;
 mod key;
