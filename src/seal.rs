@@ -47,6 +47,12 @@ const MAX_PLAIN_HEADER_LEN: usize = 3 * 10 + SESSION_ID_LEN + FINGERPRINT_LEN;
 /// session's envelope is about 150 bytes.
 const STACK_ENVELOPE_BYTES: usize = 512;
 
+/// Larger envelopes are serialized in one pass into a heap buffer as large as
+/// the cookie limit allows, as long as that is at most this size (the
+/// default 4096-byte limit allows about 3 KB); beyond it, the plaintext is
+/// measured first and the buffer allocated exactly.
+const HEAP_ENVELOPE_BOUND_BYTES: usize = 16 * 1024;
+
 /// Seals an application's data into cookie values and opens them again.
 ///
 /// A `Sealer` is configured once, with the keyring, the cookie name (bound
@@ -781,7 +787,8 @@ impl Sealer {
     /// never takes a nonce.
     ///
     /// The plaintext is serialized straight into a stack buffer; only when it
-    /// does not fit is its size measured and a heap buffer used. Either
+    /// does not fit is a heap buffer used (see
+    /// `HEAP_ENVELOPE_BOUND_BYTES`). Either
     /// buffer is zeroized on drop, whatever happens in between.
     fn seal_with_nonce<T: Serialize + ?Sized>(
         &self,
@@ -816,6 +823,29 @@ impl Sealer {
                 .ok_or(SealError::Serialize)?;
             return self.finish_envelope(envelope, plain_len, nonce);
         }
+        // Too large for the stack. The cookie limit bounds the envelope: when
+        // that bound is modest, serialize once into a buffer of that size
+        // (truncated to what was written, so only those bytes are wiped).
+        let bound = self.max_envelope_len();
+        if bound <= HEAP_ENVELOPE_BOUND_BYTES {
+            let mut heap = Wiped(vec![0u8; bound]);
+            let room = heap
+                .0
+                .get_mut(HEADER_LEN..bound.saturating_sub(TAG_LEN))
+                .ok_or_else(|| self.too_large(bound))?;
+            match postcard::to_slice(&plain, room) {
+                Ok(body) => {
+                    let plain_len = body.len();
+                    heap.0.truncate(ENVELOPE_OVERHEAD_BYTES + plain_len);
+                    return self.finish_envelope(&mut heap.0, plain_len, nonce);
+                }
+                // Over the limit: measured below, for the error's figures.
+                Err(postcard::Error::SerializeBufferFull) => {}
+                Err(_) => return Err(SealError::Serialize),
+            }
+        }
+        // A limit raised for chunked sessions: measure first, then allocate
+        // exactly (a growing buffer would leave unwiped copies behind).
         let plain_len = postcard::serialize_with_flavor::<_, _, usize>(
             &plain,
             postcard::ser_flavors::Size::default(),
@@ -834,17 +864,30 @@ impl Sealer {
         self.finish_envelope(&mut heap.0, plain_len, nonce)
     }
 
+    /// The longest envelope whose cookie (name plus base64url value) fits
+    /// the size limit.
+    fn max_envelope_len(&self) -> usize {
+        let inner = &*self.inner;
+        let value = inner.max_cookie_bytes.saturating_sub(inner.name.len());
+        value / 4 * 3 + value % 4 * 3 / 4
+    }
+
+    /// The error for an envelope that cannot fit, with its figures.
+    fn too_large(&self, total: usize) -> SealError {
+        let inner = &*self.inner;
+        SealError::TooLarge {
+            actual: inner.name.len().saturating_add(format::encoded_len(total)),
+            limit: inner.max_cookie_bytes,
+        }
+    }
+
     /// Fails with [`SealError::TooLarge`] if an envelope of `total` bytes
     /// makes a cookie over the limit; returns the value's length otherwise.
     fn check_size(&self, total: usize) -> Result<usize, SealError> {
         let inner = &*self.inner;
         let value_len = format::encoded_len(total);
-        let actual = inner.name.len().saturating_add(value_len);
-        if actual > inner.max_cookie_bytes {
-            return Err(SealError::TooLarge {
-                actual,
-                limit: inner.max_cookie_bytes,
-            });
+        if inner.name.len().saturating_add(value_len) > inner.max_cookie_bytes {
+            return Err(self.too_large(total));
         }
         Ok(value_len)
     }
@@ -859,7 +902,8 @@ impl Sealer {
         nonce: &[u8; NONCE_LEN],
     ) -> Result<String, SealError> {
         let inner = &*self.inner;
-        let value_len = self.check_size(envelope.len())?;
+        let total = envelope.len();
+        let value_len = self.check_size(total)?;
         let keyring = inner.keyring.load();
         let (key_id, key) = keyring.primary();
         let (header, rest) = envelope.split_at_mut(HEADER_LEN);
@@ -870,10 +914,7 @@ impl Sealer {
         let tag = format::with_aad(FORMAT_VERSION, key_id, inner.name.as_bytes(), |aad| {
             crate::cipher::seal(key.as_bytes(), nonce, aad, body)
         })
-        .map_err(|()| SealError::TooLarge {
-            actual: inner.name.len().saturating_add(value_len),
-            limit: inner.max_cookie_bytes,
-        })?;
+        .map_err(|()| self.too_large(total))?;
         tag_out.copy_from_slice(&tag);
         let mut out = String::with_capacity(value_len);
         BASE64.encode_string(&*envelope, &mut out);
