@@ -69,7 +69,7 @@ fn escape(text: &str) -> String {
 #[rocket::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let keyring = match Keyring::from_env("SESSION_KEYS") {
-        Err(KeyError::MissingVariable) => {
+        Err(KeyError::MissingVariable { .. }) => {
             eprintln!("SESSION_KEYS is not set: using a new random key for this run only");
             Keyring::new(KeyId::new(1), Key::try_generate()?)
         }

@@ -315,7 +315,7 @@ async fn end_of_request(
 
 /// A new session id and issue time, data kept.
 fn renew(sealed: &mut Session<SealedRecord>) {
-    sealed.regenerate();
+    sealed.renew();
 }
 
 /// The per-request [`SessionStore`]: the one record the cookie held, and

@@ -174,7 +174,10 @@ fn codec_helpers_agree_with_known_values() {
     for n in 0..40u8 {
         let data: Vec<u8> = (0..n).map(|i| i.wrapping_mul(97)).collect();
         assert_eq!(unb64url(&b64url(&data)), data);
-        assert_eq!(b64url(&data).len(), sealed_session::encoded_len(data.len()));
+        assert_eq!(
+            b64url(&data).len(),
+            sealed_session::format::encoded_len(data.len())
+        );
     }
     assert_eq!(unhex(&hex(&[0, 1, 0xab])), vec![0, 1, 0xab]);
     assert_eq!(windows("abcd", 3), vec!["abc", "bcd"]);
