@@ -28,34 +28,33 @@ struct Login {
 }
 
 #[get("/")]
-fn index(session: SessionHandle<'_, Data>) -> RawHtml<String> {
-    let mut session = session.lock();
-    let data = session.get_or_insert_default();
-    data.visits += 1;
-    let account = match &data.user {
+fn index(session: SessionHandle<Data>) -> RawHtml<String> {
+    let (visits, user) = session.update(|data| {
+        data.visits += 1;
+        (data.visits, data.user.clone())
+    });
+    let account = match user {
         Some(user) => format!(
             "<p>Logged in as <b>{}</b>.</p><form method=post action=/logout><button>Log out</button></form>",
-            escape(user)
+            escape(&user)
         ),
         None => "<form method=post action=/login><input name=username placeholder=username required> <button>Log in</button></form>".to_owned(),
     };
     RawHtml(format!(
-        "<!doctype html><title>sealed-session</title><p>Visits: {}</p>{account}",
-        data.visits
+        "<!doctype html><title>sealed-session</title><p>Visits: {visits}</p>{account}"
     ))
 }
 
 #[post("/login", data = "<form>")]
-fn login(session: SessionHandle<'_, Data>, form: Form<Login>) -> Redirect {
-    let mut session = session.lock();
-    session.regenerate(); // a new session id at every privilege change
-    session.get_or_insert_default().user = Some(form.into_inner().username);
+fn login(session: SessionHandle<Data>, form: Form<Login>) -> Redirect {
+    session.regenerate(); // a new, empty session at every privilege change
+    session.update(|data| data.user = Some(form.into_inner().username));
     Redirect::to("/")
 }
 
 #[post("/logout")]
-fn logout(session: SessionHandle<'_, Data>) -> Redirect {
-    session.lock().destroy();
+fn logout(session: SessionHandle<Data>) -> Redirect {
+    session.destroy();
     Redirect::to("/")
 }
 

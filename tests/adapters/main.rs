@@ -10,11 +10,7 @@
     unreachable_pub
 )]
 
-#[cfg(feature = "tower-sessions")]
 mod axum_login;
-#[cfg(feature = "rocket")]
 mod rocket;
-#[cfg(any(feature = "tower-sessions", feature = "rocket"))]
 mod support;
-#[cfg(feature = "tower-sessions")]
 mod tower_sessions;

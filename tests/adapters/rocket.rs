@@ -1,11 +1,16 @@
 //! The Rocket adapter on real Rocket servers (127.0.0.1, port 0).
 
+use std::sync::{Arc, Mutex};
+
 use rocket::config::{Config, LogLevel};
 use rocket::fairing::AdHoc;
 use rocket::form::Form;
-use rocket::{get, post, routes, FromForm, Shutdown};
-use sealed_session::integrations::rocket::{SessionFairing, SessionHandle};
-use sealed_session::SessionConfig;
+use rocket::http::Status;
+use rocket::{get, post, routes, FromForm, Response, Shutdown};
+use sealed_session::integrations::rocket::{
+    CachePolicy, RequireSession, SessionFairing, SessionHandle,
+};
+use sealed_session::{CsrfError, SealError, SessionConfig};
 use serde::{Deserialize, Serialize};
 use tokio::sync::oneshot;
 
@@ -28,52 +33,71 @@ struct Note {
     text: String,
 }
 
-#[get("/")]
-fn count(session: SessionHandle<'_, Data>) -> String {
-    let mut session = session.lock();
-    let data = session.get_or_insert_default();
-    data.visits += 1;
+fn describe(data: &Data) -> String {
     format!("{} {}", data.visits, data.user.as_deref().unwrap_or("-"))
+}
+
+#[get("/")]
+fn count(session: SessionHandle<Data>) -> String {
+    session.update(|data| {
+        data.visits += 1;
+        describe(data)
+    })
 }
 
 /// Reads without changing.
 #[get("/peek")]
-fn peek(session: SessionHandle<'_, Data>) -> String {
-    let session = session.lock();
-    match session.get() {
-        Some(data) => format!("{} {}", data.visits, data.user.as_deref().unwrap_or("-")),
-        None => "none".to_owned(),
-    }
+fn peek(session: SessionHandle<Data>) -> String {
+    session
+        .with(|s| s.get().map(describe))
+        .unwrap_or_else(|| "none".to_owned())
 }
 
+/// Awaits between reading the form and storing the user, holding the
+/// handle across the `.await`.
 #[post("/login", data = "<form>")]
-fn login(session: SessionHandle<'_, Data>, form: Form<Login>) -> &'static str {
-    let mut session = session.lock();
+async fn login(session: SessionHandle<Data>, form: Form<Login>) -> &'static str {
+    let user = form.into_inner().user;
+    tokio::task::yield_now().await;
     session.regenerate();
-    session.get_or_insert_default().user = Some(form.into_inner().user);
+    session.update(|data| data.user = Some(user));
     "ok"
 }
 
 #[post("/logout")]
-fn logout(session: SessionHandle<'_, Data>) -> &'static str {
-    session.lock().destroy();
+fn logout(session: SessionHandle<Data>) -> &'static str {
+    session.destroy();
     "bye"
 }
 
 #[post("/note", data = "<form>")]
-fn note(session: SessionHandle<'_, Data>, form: Form<Note>) -> &'static str {
-    let mut session = session.lock();
-    session
-        .get_or_insert_default()
-        .notes
-        .push(form.into_inner().text);
+fn note(session: SessionHandle<Data>, form: Form<Note>) -> &'static str {
+    session.update(|data| data.notes.push(form.into_inner().text));
     "noted"
+}
+
+/// Only for a session holding data.
+#[get("/account")]
+fn account(session: RequireSession<Data>) -> String {
+    session.with(|s| s.get().map(describe)).unwrap_or_default()
+}
+
+/// A CSRF token, then its check: the error is a `403` responder.
+#[get("/csrf")]
+fn csrf(session: SessionHandle<Data>) -> Result<String, SealError> {
+    session.csrf_token()
+}
+
+#[post("/csrf", data = "<form>")]
+fn check_csrf(session: SessionHandle<Data>, form: Form<Note>) -> Result<&'static str, CsrfError> {
+    session.verify_csrf(&form.text)?;
+    Ok("checked")
 }
 
 /// A route whose guard has no fairing for its type.
 #[get("/unconfigured")]
-fn unconfigured(session: SessionHandle<'_, u64>) -> String {
-    format!("{:?}", session.lock().get())
+fn unconfigured(session: SessionHandle<u64>) -> String {
+    format!("{:?}", session.get())
 }
 
 /// A running Rocket; shut down when dropped.
@@ -103,7 +127,20 @@ impl Server {
                     let _ = port_tx.send(port);
                 })
             }))
-            .mount("/", routes![count, peek, login, logout, note, unconfigured])
+            .mount(
+                "/",
+                routes![
+                    count,
+                    peek,
+                    login,
+                    logout,
+                    note,
+                    account,
+                    csrf,
+                    check_csrf,
+                    unconfigured
+                ],
+            )
             .ignite()
             .await
             .expect("rocket ignites");
@@ -264,5 +301,71 @@ async fn the_revocation_check_ends_a_session_before_the_handler() {
     assert!(
         reply.one_session_cookie().contains("Max-Age=0"),
         "{reply:?}"
+    );
+}
+
+#[tokio::test]
+async fn require_session_refuses_an_empty_session() {
+    let server = Server::start(config(&format!("1:{}", key_text()))).await;
+    let browser = Browser::new();
+    // Rocket's 401 catcher answers; no cookie is set.
+    let reply = browser.get(&server.at("/account")).await;
+    assert_eq!(reply.status, 401, "{reply:?}");
+    assert!(reply.session_cookies().is_empty(), "{reply:?}");
+    browser.post(&server.at("/login"), &[("user", "ada")]).await;
+    let reply = browser.get(&server.at("/account")).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "0 ada"));
+}
+
+#[tokio::test]
+async fn the_session_required_response_and_rejection_hook_are_the_cores() {
+    let rejected = Arc::new(Mutex::new(Vec::new()));
+    let seen = Arc::clone(&rejected);
+    let fairing = SessionFairing::<Data>::new(config(&format!("1:{}", key_text())))
+        .with_session_required_response(|| {
+            Response::build()
+                .status(Status::SeeOther)
+                .raw_header("Location", "/login")
+                .finalize()
+        })
+        .on_rejected(move |err, _key_id| seen.lock().unwrap().push(err.as_str()));
+    let server = Server::with(fairing).await;
+    let browser = Browser::new();
+    let reply = browser.get(&server.at("/account")).await;
+    assert_eq!(reply.status, 303, "{reply:?}");
+    assert!(rejected.lock().unwrap().is_empty());
+
+    browser.set_session_value("forged");
+    let reply = browser.get(&server.at("/account")).await;
+    assert_eq!(reply.status, 303, "{reply:?}");
+    assert_eq!(rejected.lock().unwrap().len(), 1);
+}
+
+#[tokio::test]
+async fn the_cache_policy_is_the_cores() {
+    let fairing = SessionFairing::<Data>::new(config(&format!("1:{}", key_text())))
+        .with_cache_policy(CachePolicy::Off);
+    let server = Server::with(fairing).await;
+    let reply = Browser::new().get(&server.at("/")).await;
+    assert_eq!(reply.session_cookies().len(), 1, "{reply:?}");
+    assert_eq!(reply.cache_control, None);
+    assert!(reply.vary.is_empty(), "{reply:?}");
+}
+
+#[tokio::test]
+async fn csrf_tokens_verify_and_a_refused_one_is_a_403() {
+    let server = Server::start(config(&format!("1:{}", key_text()))).await;
+    let browser = Browser::new();
+    let reply = browser.get(&server.at("/csrf")).await;
+    assert_eq!(reply.status, 200, "{reply:?}");
+    let token = reply.body;
+    let reply = browser.post(&server.at("/csrf"), &[("text", &token)]).await;
+    assert_eq!((reply.status, reply.body.as_str()), (200, "checked"));
+    let reply = browser
+        .post(&server.at("/csrf"), &[("text", "forged")])
+        .await;
+    assert_eq!(
+        (reply.status, reply.body.as_str()),
+        (403, "CSRF check failed")
     );
 }

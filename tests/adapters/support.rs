@@ -153,13 +153,11 @@ impl Browser {
 }
 
 /// A running axum server on 127.0.0.1, port 0; stopped when dropped.
-#[cfg(feature = "tower-sessions")]
 pub(crate) struct AxumServer {
     url: String,
     task: tokio::task::JoinHandle<()>,
 }
 
-#[cfg(feature = "tower-sessions")]
 impl AxumServer {
     /// Serves `app`. The listener is bound before this returns, so the
     /// server is ready: the kernel queues connections until it accepts.
@@ -178,7 +176,6 @@ impl AxumServer {
     }
 }
 
-#[cfg(feature = "tower-sessions")]
 impl Drop for AxumServer {
     fn drop(&mut self) {
         self.task.abort();
