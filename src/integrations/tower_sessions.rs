@@ -35,9 +35,9 @@
 //! only when the crate's policy says so (older key, rolling idle deadline).
 //!
 //! - [`Session::cycle_id`](tower_sessions_core::Session::cycle_id) (axum-login
-//!   calls it at login) gives the cookie a new session id and issue time, so
-//!   a new absolute lifetime, keeping the data; the tower-sessions `Id` is
-//!   new too.
+//!   calls it at login) is [`Session::renew`](crate::Session::renew): the
+//!   cookie gets a new session id and issue time, so a new absolute
+//!   lifetime, keeping the data; the tower-sessions `Id` is new too.
 //! - [`Session::flush`](tower_sessions_core::Session::flush) (axum-login's
 //!   logout) sends the removal cookie; data stored after it starts a new
 //!   session with new ids.
@@ -80,6 +80,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::task::{Context, Poll};
 
 use async_trait::async_trait;
+use http::header::COOKIE;
 use http::{Request, Response, StatusCode};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Number, Value};
@@ -90,8 +91,10 @@ use tower_sessions_core::session::{Id, Record};
 use tower_sessions_core::session_store::{Error as StoreError, Result as StoreResult};
 use tower_sessions_core::{Session as TowerSession, SessionStore};
 
+use super::{CachePolicy, SessionAdapter};
 use crate::config::SessionConfig;
-use crate::error::SealError;
+use crate::error::{OpenError, SealError};
+use crate::key::KeyId;
 use crate::session::Session;
 
 /// The tower-sessions-core this layer works with (0.14, the version
@@ -105,11 +108,14 @@ pub use tower_sessions_core;
 /// store. It works with any response body that has a `Default` (as
 /// tower-sessions' own layer does).
 ///
-/// If sealing fails at the end of the request (most often
+/// Loading and finishing are the other adapters' ([`SessionAdapter`]): the
+/// [rejection hook](Self::on_rejected) sees every refused cookie, and a
+/// response that sets the cookie gets the cache headers of the
+/// [`CachePolicy`]. If sealing fails at the end of the request (most often
 /// [`SealError::TooLarge`]), the handler's response is replaced by a `500`
 /// with an empty body; see [`with_error_response`](Self::with_error_response).
 pub struct SessionManagerLayer<E = DefaultErrorResponse> {
-    config: SessionConfig,
+    adapter: SessionAdapter<SealedRecord, SealError>,
     on_error: E,
 }
 
@@ -118,7 +124,7 @@ impl SessionManagerLayer {
     #[must_use]
     pub fn new(config: SessionConfig) -> Self {
         Self {
-            config,
+            adapter: SessionAdapter::with_default_error(config, SealError::clone),
             on_error: DefaultErrorResponse,
         }
     }
@@ -138,16 +144,46 @@ impl<E> SessionManagerLayer<E> {
         F: Fn(&SealError) -> Response<B> + Send + Sync + 'static,
     {
         SessionManagerLayer {
-            config: self.config,
+            adapter: self.adapter,
             on_error: CustomErrorResponse(Arc::new(respond)),
         }
+    }
+
+    /// Calls `hook` once per request whose session cookie was refused; see
+    /// [`SessionAdapter::on_rejected`].
+    ///
+    /// Default: none.
+    #[must_use]
+    pub fn on_rejected(
+        mut self,
+        hook: impl Fn(&OpenError, Option<KeyId>) + Send + Sync + 'static,
+    ) -> Self {
+        self.adapter = self.adapter.on_rejected(hook);
+        self
+    }
+
+    /// What happens to `Cache-Control` and `Vary` on responses that set the
+    /// session cookie; see [`CachePolicy`].
+    ///
+    /// Default: [`CachePolicy::Overwrite`] (`Cache-Control: private,
+    /// no-store`, `Vary: Cookie`).
+    #[must_use]
+    pub fn with_cache_policy(mut self, policy: CachePolicy) -> Self {
+        self.adapter = self.adapter.with_cache_policy(policy);
+        self
+    }
+
+    /// The session configuration.
+    #[must_use]
+    pub fn config(&self) -> &SessionConfig {
+        self.adapter.config()
     }
 }
 
 impl<E: Clone> Clone for SessionManagerLayer<E> {
     fn clone(&self) -> Self {
         Self {
-            config: self.config.clone(),
+            adapter: self.adapter.clone(),
             on_error: self.on_error.clone(),
         }
     }
@@ -156,7 +192,7 @@ impl<E: Clone> Clone for SessionManagerLayer<E> {
 impl<E> fmt::Debug for SessionManagerLayer<E> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("SessionManagerLayer")
-            .field("config", &self.config)
+            .field("adapter", &self.adapter)
             .finish_non_exhaustive()
     }
 }
@@ -256,9 +292,9 @@ where
     }
 
     fn call(&mut self, mut request: Request<ReqBody>) -> Self::Future {
-        let sealed: Session<SealedRecord> =
-            super::http::load(&self.layer.config, request.headers());
-        let (store, loaded_id) = RequestStore::new(&sealed);
+        let adapter = self.layer.adapter.clone();
+        let handle = adapter.start(request.headers().get_all(COOKIE));
+        let (store, loaded_id) = handle.with(RequestStore::new);
         let session = TowerSession::new(loaded_id, Arc::new(store.clone()), None);
         request.extensions_mut().insert(session.clone());
         let on_error = self.layer.on_error.clone();
@@ -267,55 +303,70 @@ where
         let mut inner = std::mem::replace(&mut self.inner, clone);
         Box::pin(async move {
             let mut response = inner.call(request).await?;
-            let cookies = match end_of_request(sealed, &session, &store, response.status()).await {
-                Ok(sealed) => sealed.finish(),
+            let finished = match end_of_request(&session, &store, response.status()).await {
+                Ok(end) => {
+                    handle.with_mut(|sealed| end.apply(sealed));
+                    adapter.finish(&handle, response.headers_mut())
+                }
                 Err(err) => Err(err),
             };
-            let failure = match cookies {
-                Ok(cookies) => super::http::apply(&cookies, response.headers_mut())
-                    .err()
-                    .map(|_| SealError::Serialize),
-                Err(err) => Some(err),
-            };
-            Ok(match failure {
-                None => response,
-                Some(err) => on_error.respond(&err),
+            Ok(match finished {
+                Ok(()) => response,
+                Err(err) => on_error.respond(&err),
             })
         })
     }
 }
 
-/// Applies what the handler did to the tower-sessions `Session` to the
-/// sealed session, with tower-sessions' own rules: an empty session (no
-/// id, no data) is ended; a modified one is saved unless the response is a
-/// server error.
+/// What the handler's use of the tower-sessions `Session` does to the
+/// sealed session.
+enum End {
+    /// The session is empty (no id, no data): ended, with the removal
+    /// cookie if the request carried a cookie of ours.
+    Destroy,
+    /// Unmodified, or a server error: the crate's policy decides whether to
+    /// re-seal.
+    Keep,
+    /// The record to seal; `renew` when `cycle_id` or `flush` dropped the
+    /// id the request came with (a new session id and issue time).
+    Store { record: SealedRecord, renew: bool },
+}
+
+impl End {
+    fn apply(self, sealed: &mut Session<SealedRecord>) {
+        match self {
+            Self::Destroy => sealed.destroy(),
+            Self::Keep => {}
+            Self::Store { record, renew } => {
+                if renew {
+                    sealed.renew();
+                }
+                sealed.insert(record);
+            }
+        }
+    }
+}
+
+/// Reads what the handler did to the tower-sessions `Session`, with
+/// tower-sessions' own rules: an empty session (no id, no data) is ended; a
+/// modified one is saved unless the response is a server error.
 async fn end_of_request(
-    mut sealed: Session<SealedRecord>,
     session: &TowerSession,
     store: &RequestStore,
     status: StatusCode,
-) -> Result<Session<SealedRecord>, SealError> {
+) -> Result<End, SealError> {
     if session.is_empty().await {
-        // Sends the removal cookie if the request carried a cookie of ours.
-        sealed.destroy();
-        return Ok(sealed);
+        return Ok(End::Destroy);
     }
     if !session.is_modified() || status.is_server_error() {
-        return Ok(sealed);
+        return Ok(End::Keep);
     }
     session.save().await.map_err(|_| SealError::Serialize)?;
     let record = store.saved().ok_or(SealError::Serialize)?;
-    if store.was_deleted() {
-        // `cycle_id` or `flush` dropped the id the request came with.
-        renew(&mut sealed);
-    }
-    sealed.insert(SealedRecord::from_record(&record));
-    Ok(sealed)
-}
-
-/// A new session id and issue time, data kept.
-fn renew(sealed: &mut Session<SealedRecord>) {
-    sealed.renew();
+    Ok(End::Store {
+        record: SealedRecord::from_record(&record),
+        renew: store.was_deleted(),
+    })
 }
 
 /// The per-request [`SessionStore`]: the one record the cookie held, and

@@ -5,6 +5,7 @@ use axum::http::StatusCode;
 use axum::routing::{get, post};
 use axum::Router;
 use sealed_session::integrations::tower_sessions::SessionManagerLayer;
+use sealed_session::integrations::CachePolicy;
 use sealed_session::SessionConfig;
 use serde_json::{json, Value};
 use tower_sessions_core::Session;
@@ -208,4 +209,36 @@ async fn any_body_with_a_default_works() {
     let set_cookie = response.headers()["set-cookie"].to_str().unwrap();
     assert!(set_cookie.starts_with("__Host-session="), "{set_cookie}");
     assert_eq!(response.headers()["cache-control"], "private, no-store");
+}
+
+#[tokio::test]
+async fn the_rejection_hook_and_cache_policy_are_the_cores() {
+    let rejected = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+    let seen = std::sync::Arc::clone(&rejected);
+    let layer = SessionManagerLayer::new(config(&format!("1:{}", key_text())))
+        .on_rejected(move |err, _key_id| seen.lock().unwrap().push(err.as_str()))
+        .with_cache_policy(CachePolicy::KeepNoStore);
+    let app = Router::new()
+        .route("/put", post(put))
+        .route(
+            "/put-no-store",
+            post(|session: Session| async move {
+                session.insert("other", 1).await.unwrap();
+                [("cache-control", "no-store, max-age=0")]
+            }),
+        )
+        .layer(layer);
+    let server = AxumServer::start(app).await;
+    let browser = Browser::new();
+
+    browser.set_session_value("forged");
+    let reply = browser.post(&server.at("/put"), &[]).await;
+    assert_eq!(reply.status, 200);
+    reply.one_session_cookie();
+    assert_eq!(rejected.lock().unwrap().len(), 1);
+
+    let reply = browser.post(&server.at("/put-no-store"), &[]).await;
+    assert_eq!(reply.session_cookies().len(), 1, "{reply:?}");
+    assert_eq!(reply.cache_control.as_deref(), Some("no-store, max-age=0"));
+    assert_eq!(rejected.lock().unwrap().len(), 1);
 }
