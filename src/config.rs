@@ -416,13 +416,14 @@ impl SessionConfigBuilder {
     /// their data with `convert` into `New`. Such a cookie is chosen by its
     /// type fingerprint (never by trying to decode it), opened as `Old`,
     /// converted, used as the current type, and sealed again as the current
-    /// type in the same response ([`Session::is_migrated`]). Migrations
+    /// type in the same response
+    /// ([`Session::is_migrated`](crate::Session::is_migrated)). Migrations
     /// compose: with `V1 → V2` and `V2 → V3`, a `V1` cookie loads as `V3`.
     /// The flash message is carried over as is.
     ///
     /// A cookie of a type no migration starts from gives a new session,
     /// with [`OpenError::SchemaMismatch`] as its
-    /// [`load_error`](Session::load_error).
+    /// [`load_error`](crate::Session::load_error).
     ///
     /// ```
     /// use serde::{Deserialize, Serialize};
