@@ -334,6 +334,11 @@ impl<T, R> SessionAdapter<T, R> {
     }
 
     /// The response for a request that needs a session and has none.
+    // The tower-sessions layer has no session-requiring extractor.
+    #[cfg_attr(
+        not(any(feature = "axum", feature = "actix-web", feature = "rocket")),
+        allow(dead_code)
+    )]
     pub(crate) fn session_required(&self) -> Option<Arc<dyn Fn() -> R + Send + Sync>> {
         self.shared.session_required.clone()
     }
