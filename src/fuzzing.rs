@@ -175,7 +175,7 @@ pub fn seal_plaintext(plaintext: &[u8]) -> String {
     let tag = format::with_aad(FORMAT_VERSION, key_id, COOKIE_NAME.as_bytes(), |aad| {
         crate::cipher::seal(key.as_bytes(), nonce, aad, body)
     });
-    let Ok(tag) = tag else {
+    let Some(Ok(tag)) = tag else {
         unreachable_property("XChaCha20-Poly1305 seals any plaintext under 256 GiB");
     };
     tag_out.copy_from_slice(&tag);
@@ -285,7 +285,9 @@ pub fn format_parse(data: &[u8]) {
     let name = data
         .get(..data.len().min(usize::from(u16::MAX)))
         .unwrap_or(&[]);
-    let aad = format::with_aad(FORMAT_VERSION, key_id, name, <[u8]>::to_vec);
+    let Some(aad) = format::with_aad(FORMAT_VERSION, key_id, name, <[u8]>::to_vec) else {
+        unreachable_property("a name of at most 65535 bytes has associated data");
+    };
     let mut expected = format::AAD_LABEL.to_vec();
     expected.push(FORMAT_VERSION);
     expected.extend_from_slice(&key_id.get().to_be_bytes());

@@ -599,6 +599,7 @@ impl Sealer {
                 )
             },
         )
+        .unwrap_or(Err(()))
         .map_err(|()| OpenError::AuthenticationFailed)?;
         let primary_id = keyring.primary_id();
         drop(keyring);
@@ -914,6 +915,7 @@ impl Sealer {
         let tag = format::with_aad(FORMAT_VERSION, key_id, inner.name.as_bytes(), |aad| {
             crate::cipher::seal(key.as_bytes(), nonce, aad, body)
         })
+        .unwrap_or(Err(()))
         .map_err(|()| self.too_large(total))?;
         tag_out.copy_from_slice(&tag);
         let mut out = String::with_capacity(value_len);

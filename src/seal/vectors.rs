@@ -139,7 +139,7 @@ fn seal_vector<T: Serialize + ?Sized>(
         payload,
     })
     .unwrap();
-    let aad = format::with_aad(1, KeyId::new(key_id), name.as_bytes(), <[u8]>::to_vec);
+    let aad = format::with_aad(1, KeyId::new(key_id), name.as_bytes(), <[u8]>::to_vec).unwrap();
     json!({
         "id": id,
         "kind": "seal",
