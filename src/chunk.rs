@@ -50,6 +50,16 @@ pub(crate) fn check_fits(name: &str, value: &str, limit: usize) -> Result<(), Op
     Ok(())
 }
 
+/// The chunk indices (1 to 8) whose cookies a response removes, in
+/// increasing order (FORMAT.md §12): every index from `first` on that the
+/// request carried (bit `i` of `carried`), and every index from `first`
+/// below `up_to`, carried or not.
+pub(crate) fn stale_indices(first: usize, up_to: u8, carried: u16) -> impl Iterator<Item = u8> {
+    (1..MAX_CHUNKS).filter(move |&index| {
+        usize::from(index) >= first && (carried & (1 << index) != 0 || index < up_to)
+    })
+}
+
 /// The name of chunk `index` (1 to 8) of the cookie `name`.
 pub(crate) fn chunk_name(name: &str, index: u8) -> String {
     format!("{name}.{index}")
@@ -362,6 +372,19 @@ mod tests {
         );
         assert!(!eighth.offer("s", "s.9", "D", 100));
         assert!(!eighth.offer("s", "t.1", "D", 100));
+    }
+
+    #[test]
+    fn stale_chunks() {
+        let all = |first, up_to, carried| stale_indices(first, up_to, carried).collect::<Vec<u8>>();
+        assert!(all(1, 0, 0).is_empty());
+        assert_eq!(all(1, 0, 0b1_0000_1010), [1, 3, 8]);
+        assert_eq!(all(3, 5, 0), [3, 4]);
+        assert_eq!(all(3, 5, 0b1_0000_0110), [3, 4, 8]);
+        assert_eq!(all(2, 9, 0), [2, 3, 4, 5, 6, 7, 8]);
+        assert!(all(9, 9, 0b1_1111_1110).is_empty());
+        // Bit 0 and bits above 8 are never chunk indices.
+        assert!(all(1, 0, 0b10_0000_0001).is_empty());
     }
 
     #[test]

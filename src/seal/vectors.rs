@@ -5,6 +5,8 @@ use super::*;
 use crate::key::Key;
 use serde_json::{json, Value};
 
+mod extra;
+
 #[derive(Serialize)]
 struct Login<'a> {
     user_id: u64,
@@ -453,13 +455,22 @@ fn build_vectors() -> Value {
             "issued_in_future",
         ),
     ]);
+    vectors.extend(extra::open_cases(&base));
+    vectors.extend(extra::reseal_cases(&base));
+    vectors.extend(extra::record_cases());
+    vectors.extend(extra::chunk_cases());
+    vectors.extend(extra::keyring_cases());
+    let notes = format!("{NOTES}{}", extra::NOTES);
     json!({
         "format_version": 1,
         "algorithm": "XChaCha20-Poly1305",
-        "notes": "kind 'seal': sealing payload_hex (the postcard encoding of payload, a value of payload_type) with nonce_hex and the given fields gives cookie_value exactly, and it opens at now under the default settings (absolute lifetime 86400 s, idle timeout 1800 s, skew allowance 60 s, limit 4096). kind 'open': opening cookie_value at now, with a keyring holding only key_id:key_hex, the given cookie_name and settings (idle_timeout null means none), decoding the payload as payload_type, gives expect: 'valid' or the outcome identifier of FORMAT.md section 5. payload_type: unit = (), u32, string, login = struct { user_id: u64, name: string, admin: bool }, bytes = a byte sequence (payload given as hex of its bytes, without the length prefix).",
+        "notes": notes,
         "vectors": vectors,
     })
 }
+
+/// What the file's `notes` say about kinds `seal` and `open`.
+const NOTES: &str = "kind 'seal': sealing payload_hex (the postcard encoding of payload, a value of payload_type) with nonce_hex and the given fields gives cookie_value exactly, and it opens at now under the default settings (absolute lifetime 86400 s, idle timeout 1800 s, skew allowance 60 s, limit 4096). kind 'open': opening cookie_value at now, with a keyring holding only key_id:key_hex, the given cookie_name and settings (idle_timeout null means none), decoding the payload as payload_type, gives expect: 'valid' or the outcome identifier of FORMAT.md section 5. payload_type: unit = (), u32, string, login = struct { user_id: u64, name: string, admin: bool }, bytes = a byte sequence (payload given as hex of its bytes, without the length prefix).";
 
 /// Serializes a byte slice as postcard bytes (length varint, then bytes).
 fn serde_bytes_like(bytes: &[u8]) -> impl Serialize + '_ {

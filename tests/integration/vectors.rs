@@ -50,9 +50,8 @@ fn vector_sealer(v: &Value) -> Sealer {
             setting("absolute_ttl", 86_400).unwrap(),
         ))
         .with_clock_skew(StdDuration::from_secs(setting("clock_skew", 60).unwrap()))
-        .with_max_cookie_bytes(
-            usize::try_from(setting("max_cookie_bytes", 4096).unwrap()).unwrap(),
-        );
+        .with_max_cookie_bytes(usize::try_from(setting("max_cookie_bytes", 4096).unwrap()).unwrap())
+        .with_not_before(UnixSeconds::new(setting("not_before", 0).unwrap()));
     match setting("idle_timeout", 1800) {
         Some(idle) => builder.with_idle_timeout(StdDuration::from_secs(idle)),
         None => builder.without_idle_timeout(),
@@ -197,23 +196,22 @@ fn valid_vectors_refuse_at_their_deadlines() {
     }
 }
 
-fn expected_outcome(name: &str) -> Option<OpenError> {
-    match name {
-        "valid" => None,
-        "malformed" => Some(OpenError::Malformed),
-        "unsupported_version" => Some(OpenError::UnsupportedVersion),
-        "unknown_key_id" => Some(OpenError::UnknownKeyId),
-        "authentication_failed" => Some(OpenError::AuthenticationFailed),
-        "expired" => Some(OpenError::Expired),
-        "idle_timeout" => Some(OpenError::IdleTimeout),
-        "issued_in_future" => Some(OpenError::IssuedInFuture),
-        "invalid_timestamps" => Some(OpenError::InvalidTimestamps),
-        "payload_mismatch" => Some(OpenError::PayloadMismatch),
-        "too_large" => Some(OpenError::TooLarge {
-            actual: 4097,
-            limit: 4096,
-        }),
-        other => panic!("unknown outcome {other}"),
+/// The outcome identifier of FORMAT.md §5 for `err`.
+fn outcome_name(err: &OpenError) -> &'static str {
+    match err {
+        OpenError::TooLarge { .. } => "too_large",
+        OpenError::Malformed => "malformed",
+        OpenError::UnsupportedVersion => "unsupported_version",
+        OpenError::UnknownKeyId => "unknown_key_id",
+        OpenError::AuthenticationFailed => "authentication_failed",
+        OpenError::Expired => "expired",
+        OpenError::IdleTimeout => "idle_timeout",
+        OpenError::IssuedInFuture => "issued_in_future",
+        OpenError::InvalidTimestamps => "invalid_timestamps",
+        OpenError::PayloadMismatch => "payload_mismatch",
+        OpenError::Revoked => "revoked",
+        OpenError::ChunksMismatch => "chunks_mismatch",
+        other => panic!("no identifier for {other:?}"),
     }
 }
 
@@ -223,17 +221,21 @@ fn invalid_vectors_give_their_expected_outcome() {
     for v in invalid() {
         let s = vector_sealer(&v);
         let now = at(&v, "now");
-        let outcome = str_of(&v, "expect");
+        let expected = str_of(&v, "expect");
         assert_eq!(str_of(&v, "payload_type"), "login");
-        let result = s.open_at::<Login>(str_of(&v, "cookie_value"), now);
-        assert_eq!(
-            result.as_ref().err(),
-            expected_outcome(outcome).as_ref(),
-            "vector {} ({})",
-            v["id"],
-            v["comment"]
-        );
-        seen.push(outcome.to_owned());
+        let value = str_of(&v, "cookie_value");
+        let result = s.open_at::<Login>(value, now);
+        let got = result.as_ref().err().map_or("valid", outcome_name);
+        assert_eq!(got, expected, "vector {} ({})", v["id"], v["comment"]);
+        if let Err(OpenError::TooLarge { actual, limit }) = result {
+            // Name plus value, in UTF-8 bytes.
+            assert_eq!(actual, str_of(&v, "cookie_name").len() + value.len());
+            assert_eq!(
+                u64::try_from(limit).unwrap(),
+                u64_of(&v, "max_cookie_bytes")
+            );
+        }
+        seen.push(expected.to_owned());
     }
     for kind in [
         "valid",
@@ -247,6 +249,7 @@ fn invalid_vectors_give_their_expected_outcome() {
         "invalid_timestamps",
         "payload_mismatch",
         "too_large",
+        "revoked",
     ] {
         assert!(seen.iter().any(|s| s == kind), "no vector for {kind}");
     }
