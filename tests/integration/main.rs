@@ -19,4 +19,5 @@ mod rotation;
 mod roundtrip;
 mod tamper;
 mod threads;
+mod vector_kinds;
 mod vectors;
