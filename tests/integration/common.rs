@@ -203,3 +203,22 @@ pub(crate) fn vector(id: u64) -> serde_json::Value {
         .find(|v| v["id"].as_u64() == Some(id))
         .unwrap_or_else(|| panic!("no vector {id}"))
 }
+
+/// The outcome identifier of FORMAT.md §5 for `err`.
+pub(crate) fn outcome(err: &sealed_session::OpenError) -> &'static str {
+    match err {
+        sealed_session::OpenError::TooLarge { .. } => "too_large",
+        sealed_session::OpenError::Malformed => "malformed",
+        sealed_session::OpenError::UnsupportedVersion => "unsupported_version",
+        sealed_session::OpenError::UnknownKeyId => "unknown_key_id",
+        sealed_session::OpenError::AuthenticationFailed => "authentication_failed",
+        sealed_session::OpenError::Expired => "expired",
+        sealed_session::OpenError::IdleTimeout => "idle_timeout",
+        sealed_session::OpenError::IssuedInFuture => "issued_in_future",
+        sealed_session::OpenError::InvalidTimestamps => "invalid_timestamps",
+        sealed_session::OpenError::PayloadMismatch => "payload_mismatch",
+        sealed_session::OpenError::Revoked => "revoked",
+        sealed_session::OpenError::ChunksMismatch => "chunks_mismatch",
+        other => panic!("no identifier for {other:?}"),
+    }
+}

@@ -10,11 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use sealed_session::{
-    Key, KeyError, KeyErrorReason, KeyId, Keyring, OpenError, SealError, Sealer, SessionConfig,
-    UnixSeconds,
+    Key, KeyError, KeyErrorReason, KeyId, Keyring, SealError, Sealer, SessionConfig, UnixSeconds,
 };
 
-use crate::common::{hex, unb64url, unhex, vectors};
+use crate::common::{hex, outcome, unb64url, unhex, vectors};
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 struct Login {
@@ -54,25 +53,6 @@ fn key(hex_text: &str) -> Key {
 
 fn secs(v: &Value, field: &str) -> StdDuration {
     StdDuration::from_secs(u64_of(v, field))
-}
-
-/// The outcome identifier of FORMAT.md §5.
-fn outcome(err: &OpenError) -> &'static str {
-    match err {
-        OpenError::TooLarge { .. } => "too_large",
-        OpenError::Malformed => "malformed",
-        OpenError::UnsupportedVersion => "unsupported_version",
-        OpenError::UnknownKeyId => "unknown_key_id",
-        OpenError::AuthenticationFailed => "authentication_failed",
-        OpenError::Expired => "expired",
-        OpenError::IdleTimeout => "idle_timeout",
-        OpenError::IssuedInFuture => "issued_in_future",
-        OpenError::InvalidTimestamps => "invalid_timestamps",
-        OpenError::PayloadMismatch => "payload_mismatch",
-        OpenError::Revoked => "revoked",
-        OpenError::ChunksMismatch => "chunks_mismatch",
-        other => panic!("no identifier for {other:?}"),
-    }
 }
 
 #[test]

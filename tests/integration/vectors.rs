@@ -9,7 +9,7 @@ use serde_json::Value;
 
 use sealed_session::{Key, KeyId, Keyring, OpenError, Sealer, UnixSeconds};
 
-use crate::common::{hex, unb64url, unhex, vectors, T0};
+use crate::common::{hex, outcome, unb64url, unhex, vectors, T0};
 
 const FORMAT_MD: &str = include_str!("../../FORMAT.md");
 
@@ -196,25 +196,6 @@ fn valid_vectors_refuse_at_their_deadlines() {
     }
 }
 
-/// The outcome identifier of FORMAT.md §5 for `err`.
-fn outcome_name(err: &OpenError) -> &'static str {
-    match err {
-        OpenError::TooLarge { .. } => "too_large",
-        OpenError::Malformed => "malformed",
-        OpenError::UnsupportedVersion => "unsupported_version",
-        OpenError::UnknownKeyId => "unknown_key_id",
-        OpenError::AuthenticationFailed => "authentication_failed",
-        OpenError::Expired => "expired",
-        OpenError::IdleTimeout => "idle_timeout",
-        OpenError::IssuedInFuture => "issued_in_future",
-        OpenError::InvalidTimestamps => "invalid_timestamps",
-        OpenError::PayloadMismatch => "payload_mismatch",
-        OpenError::Revoked => "revoked",
-        OpenError::ChunksMismatch => "chunks_mismatch",
-        other => panic!("no identifier for {other:?}"),
-    }
-}
-
 #[test]
 fn invalid_vectors_give_their_expected_outcome() {
     let mut seen = Vec::new();
@@ -225,7 +206,7 @@ fn invalid_vectors_give_their_expected_outcome() {
         assert_eq!(str_of(&v, "payload_type"), "login");
         let value = str_of(&v, "cookie_value");
         let result = s.open_at::<Login>(value, now);
-        let got = result.as_ref().err().map_or("valid", outcome_name);
+        let got = result.as_ref().err().map_or("valid", outcome);
         assert_eq!(got, expected, "vector {} ({})", v["id"], v["comment"]);
         if let Err(OpenError::TooLarge { actual, limit }) = result {
             // Name plus value, in UTF-8 bytes.
