@@ -4,9 +4,9 @@
 //! changes (PERFORMANCE.md):
 //!
 //! ```text
-//! cargo bench --bench primitives
-//! RUSTFLAGS='--cfg poly1305_backend="soft"' cargo bench --bench primitives
-//! RUSTFLAGS='-C target-cpu=native' cargo bench --bench primitives
+//! cargo bench -p sealed-session-benches --bench primitives
+//! RUSTFLAGS='--cfg poly1305_backend="soft"' cargo bench -p sealed-session-benches --bench primitives
+//! RUSTFLAGS='-C target-cpu=native' cargo bench -p sealed-session-benches --bench primitives
 //! ```
 #![allow(
     missing_docs,

@@ -3,7 +3,7 @@
 //! run: compare ratios within a run, never absolute times across runs.
 //!
 //! ```text
-//! cargo bench --bench sessions
+//! cargo bench -p sealed-session-benches --bench sessions
 //! python3 benches/table.py          # medians and ratios from target/criterion
 //! ```
 //!
@@ -35,11 +35,11 @@ use chacha20poly1305::XChaCha20Poly1305;
 use criterion::{criterion_group, criterion_main, BenchmarkId, Criterion, Throughput};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
+use serde_bytes::ByteBuf;
 
 use common::{sized, typical, TypicalSession, TYPICAL_POSTCARD_BYTES};
-use sealed_session::{
-    Key, KeyId, Keyring, Sealer, SessionConfig, NONCE_LEN, SESSION_ID_LEN, TAG_LEN,
-};
+use sealed_session::format::{NONCE_LEN, SESSION_ID_LEN, TAG_LEN};
+use sealed_session::{Key, KeyId, Keyring, Sealer, SessionConfig};
 
 const KEY_BYTES: [u8; 32] = [
     0x3a, 0x91, 0x0c, 0x5e, 0x77, 0xd2, 0x18, 0x4b, 0xe6, 0x2f, 0x83, 0x09, 0xbc, 0x41, 0x6d, 0xf0,
@@ -351,7 +351,7 @@ fn typical_session(c: &mut Criterion) {
 
 fn payload_sizes(c: &mut Criterion) {
     // A 3000-byte payload does not fit the default 4096-byte cookie (the
-    // largest is 2985 bytes); the sweep uses one larger limit throughout.
+    // largest is 2977 bytes); the sweep uses one larger limit throughout.
     let ours = sealer(8192);
     let floor = Floor::new();
     let cookie = CookiePrivate::new();
@@ -415,6 +415,67 @@ fn payload_sizes(c: &mut Criterion) {
         });
         g.bench_function(BenchmarkId::new("fernet", n), |b| {
             b.iter(|| fernet.open::<String>(black_box(&fernet_value)))
+        });
+    }
+    g.finish();
+}
+
+/// Payloads held as `Vec<u8>` (1024 and 3000 postcard bytes), ours beside
+/// the floor: serde hands a `Vec<u8>` to postcard as a sequence of `u8`, one
+/// element at a time, where a `String` is one slice. `serde_bytes::ByteBuf`
+/// (the same bytes on the wire) is measured beside it.
+fn byte_vec_payloads(c: &mut Criterion) {
+    let ours = sealer(8192);
+    let floor = Floor::new();
+    let payloads: Vec<(usize, Vec<u8>)> = [1024usize, 3000]
+        .iter()
+        .map(|&n| (n, sized(n).into_bytes()))
+        .collect();
+    for (n, p) in &payloads {
+        assert_eq!(postcard::to_allocvec(p).unwrap().len(), *n);
+    }
+    let mut g = c.benchmark_group("vec_seal");
+    for (n, payload) in &payloads {
+        let floor_len = plain_len(payload);
+        g.throughput(Throughput::Bytes(*n as u64));
+        g.bench_with_input(BenchmarkId::new("ours", n), payload, |b, p| {
+            b.iter(|| ours.seal(black_box(p)).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("floor", n), payload, |b, p| {
+            b.iter(|| floor.seal(black_box(p), floor_len))
+        });
+        let buf = ByteBuf::from(payload.clone());
+        g.bench_with_input(BenchmarkId::new("ours_serde_bytes", n), &buf, |b, p| {
+            b.iter(|| ours.seal(black_box(p)).unwrap())
+        });
+        g.bench_with_input(BenchmarkId::new("floor_serde_bytes", n), &buf, |b, p| {
+            b.iter(|| floor.seal(black_box(p), floor_len))
+        });
+    }
+    g.finish();
+    let mut g = c.benchmark_group("vec_open");
+    for (n, payload) in &payloads {
+        let ours_value = ours.seal(payload).unwrap();
+        let floor_value = floor.seal(payload, plain_len(payload));
+        assert_eq!(&ours.open::<Vec<u8>>(&ours_value).unwrap().payload, payload);
+        assert_eq!(&floor.open::<Vec<u8>>(&floor_value), payload);
+        g.throughput(Throughput::Bytes(*n as u64));
+        g.bench_function(BenchmarkId::new("ours", n), |b| {
+            b.iter(|| ours.open::<Vec<u8>>(black_box(&ours_value)).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("floor", n), |b| {
+            b.iter(|| floor.open::<Vec<u8>>(black_box(&floor_value)))
+        });
+        // The same bytes on the wire, decoded as one slice.
+        assert_eq!(
+            &*ours.open::<ByteBuf>(&ours_value).unwrap().payload,
+            payload
+        );
+        g.bench_function(BenchmarkId::new("ours_serde_bytes", n), |b| {
+            b.iter(|| ours.open::<ByteBuf>(black_box(&ours_value)).unwrap())
+        });
+        g.bench_function(BenchmarkId::new("floor_serde_bytes", n), |b| {
+            b.iter(|| floor.open::<ByteBuf>(black_box(&floor_value)))
         });
     }
     g.finish();
@@ -558,6 +619,6 @@ fn config() -> Criterion {
 criterion_group! {
     name = benches;
     config = config();
-    targets = typical_session, payload_sizes, keyring_scaling, thread_scaling, cookie_header, csrf
+    targets = typical_session, payload_sizes, byte_vec_payloads, keyring_scaling, thread_scaling, cookie_header, csrf
 }
 criterion_main!(benches);

@@ -10,12 +10,13 @@ appended to one file and prints, for each bench, the median of the runs'
 medians and, for each group, the median of the per-run ratios to `ours`:
 
     for i in 1 2 3 4 5; do
-      cargo bench --bench sessions -- 'typical_(seal|open)/'
+      cargo bench -p sealed-session-benches --bench sessions -- 'typical_(seal|open)/'
     done > runs.log
     python3 benches/table.py --runs runs.log
 
 Reads TARGET_DIR/criterion/<group>/<bench>/new/estimates.json, written by
-`cargo bench --bench sessions` (and `--bench primitives`). Each row gives the
+`cargo bench -p sealed-session-benches` (`--bench sessions`, `--bench
+primitives`). Each row gives the
 median and its ratio to `ours` in the same group (and to `floor`).
 """
 

@@ -25,34 +25,34 @@ struct Login {
 }
 
 async fn index(session: SessionHandle<Data>) -> HttpResponse {
-    let mut session = session.lock();
-    let data = session.get_or_insert_default();
-    data.visits += 1;
-    let account = match &data.user {
+    let (visits, user) = session.update(|data| {
+        data.visits += 1;
+        (data.visits, data.user.clone())
+    });
+    let account = match user {
         Some(user) => format!(
             "<p>Logged in as <b>{}</b>.</p><form method=post action=/logout><button>Log out</button></form>",
-            escape(user)
+            escape(&user)
         ),
         None => "<form method=post action=/login><input name=username placeholder=username required> <button>Log in</button></form>".to_owned(),
     };
-    let page = format!(
-        "<!doctype html><title>sealed-session</title><p>Visits: {}</p>{account}",
-        data.visits
-    );
+    let page =
+        format!("<!doctype html><title>sealed-session</title><p>Visits: {visits}</p>{account}");
     HttpResponse::Ok()
         .content_type("text/html; charset=utf-8")
         .body(page)
 }
 
 async fn login(session: SessionHandle<Data>, form: web::Form<Login>) -> HttpResponse {
-    let mut session = session.lock();
-    session.regenerate(); // a new session id at every privilege change
-    session.get_or_insert_default().user = Some(form.into_inner().username);
+    // A new, empty session at every privilege change; the visit count
+    // starts over with it.
+    session.regenerate();
+    session.update(|data| data.user = Some(form.into_inner().username));
     home()
 }
 
 async fn logout(session: SessionHandle<Data>) -> HttpResponse {
-    session.lock().destroy();
+    session.destroy();
     home()
 }
 
@@ -71,7 +71,7 @@ fn escape(text: &str) -> String {
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let keyring = match Keyring::from_env("SESSION_KEYS") {
-        Err(KeyError::MissingVariable) => {
+        Err(KeyError::MissingVariable { .. }) => {
             eprintln!("SESSION_KEYS is not set: using a new random key for this run only");
             Keyring::new(KeyId::new(1), Key::try_generate()?)
         }

@@ -4,8 +4,9 @@
 //! cargo run --example demo --features axum
 //! ```
 //!
-//! Log in with any name (the session is regenerated), count, fill a cart,
-//! see a flash message, and look at what the sealed cookie carries. Every
+//! Log in with any name (the session is regenerated: a new id, and what was
+//! stored before is dropped), count, fill a cart, see a flash message, look
+//! at what the sealed cookie carries, and why a cookie was refused. Every
 //! POST is CSRF-protected. Keys come from `SESSION_KEYS` (see
 //! `cargo run --example keygen`); without it a key is generated at start and
 //! sessions do not survive a restart. `ADDR` sets the address (default
@@ -18,12 +19,13 @@
 use std::time::Duration;
 
 use axum::extract::Form;
-use axum::http::StatusCode;
-use axum::response::{Html, IntoResponse, Redirect, Response};
+use axum::response::{Html, Redirect};
 use axum::routing::{get, post};
 use axum::Router;
 use sealed_session::integrations::axum::{SessionHandle, SessionLayer};
-use sealed_session::{Key, KeyId, Keyring, Session, SessionConfig, UnixSeconds};
+use sealed_session::{
+    CsrfError, Key, KeyId, Keyring, SealError, Session, SessionConfig, UnixSeconds,
+};
 use serde::{Deserialize, Serialize};
 
 /// What the demo keeps in the cookie.
@@ -90,82 +92,54 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     Ok(())
 }
 
-async fn home(handle: Handle) -> Response {
-    let mut session = handle.lock();
+async fn home(session: Handle) -> Result<Html<String>, SealError> {
     let flash = session.take_flash::<String>().ok().flatten();
-    let csrf = match session.csrf_token() {
-        Ok(token) => token,
-        Err(_) => return (StatusCode::INTERNAL_SERVER_ERROR, "no randomness").into_response(),
-    };
-    Html(render_home(&session, flash.as_deref(), &csrf)).into_response()
+    let csrf = session.csrf_token()?;
+    Ok(Html(
+        session.with(|s| render_home(s, flash.as_deref(), &csrf)),
+    ))
 }
 
-async fn login(handle: Handle, Form(form): Form<LoginForm>) -> Response {
-    let mut session = handle.lock();
-    if let Some(rejected) = check_csrf(&session, &form.csrf) {
-        return rejected;
-    }
+async fn login(session: Handle, Form(form): Form<LoginForm>) -> Result<Redirect, CsrfError> {
+    session.verify_csrf(&form.csrf)?;
     let name = form.name.trim();
     if name.is_empty() || name.chars().count() > 32 {
         let _ = session.set_flash("Please enter a name of 1 to 32 characters.");
-        return Redirect::to("/").into_response();
+        return Ok(Redirect::to("/"));
     }
-    // A fresh session id at every change of privilege: against fixation.
+    // A new, empty session at every change of privilege: against fixation.
     session.regenerate();
-    session.get_or_insert_default().user = Some(name.to_owned());
+    session.update(|data| data.user = Some(name.to_owned()));
     let _ = session.set_flash(&format!("Welcome, {name}! Your session was regenerated."));
-    Redirect::to("/").into_response()
+    Ok(Redirect::to("/"))
 }
 
-async fn count(handle: Handle, Form(form): Form<CsrfForm>) -> Response {
-    let mut session = handle.lock();
-    if let Some(rejected) = check_csrf(&session, &form.csrf) {
-        return rejected;
-    }
-    session.get_or_insert_default().count += 1;
-    Redirect::to("/").into_response()
+async fn count(session: Handle, Form(form): Form<CsrfForm>) -> Result<Redirect, CsrfError> {
+    session.verify_csrf(&form.csrf)?;
+    session.update(|data| data.count += 1);
+    Ok(Redirect::to("/"))
 }
 
-async fn add_to_cart(handle: Handle, Form(form): Form<CartForm>) -> Response {
-    let mut session = handle.lock();
-    if let Some(rejected) = check_csrf(&session, &form.csrf) {
-        return rejected;
-    }
-    let item = form.item.trim();
+async fn add_to_cart(session: Handle, Form(form): Form<CartForm>) -> Result<Redirect, CsrfError> {
+    session.verify_csrf(&form.csrf)?;
+    let item: String = form.item.trim().chars().take(40).collect();
     if !item.is_empty() {
-        let item: String = item.chars().take(40).collect();
-        session.get_or_insert_default().cart.push(item.clone());
         let _ = session.set_flash(&format!("Added {item} to the cart."));
+        session.update(|data| data.cart.push(item));
     }
-    Redirect::to("/").into_response()
+    Ok(Redirect::to("/"))
 }
 
-async fn clear_cart(handle: Handle, Form(form): Form<CsrfForm>) -> Response {
-    let mut session = handle.lock();
-    if let Some(rejected) = check_csrf(&session, &form.csrf) {
-        return rejected;
-    }
-    session.get_or_insert_default().cart.clear();
-    Redirect::to("/").into_response()
+async fn clear_cart(session: Handle, Form(form): Form<CsrfForm>) -> Result<Redirect, CsrfError> {
+    session.verify_csrf(&form.csrf)?;
+    session.update(|data| data.cart.clear());
+    Ok(Redirect::to("/"))
 }
 
-async fn logout(handle: Handle, Form(form): Form<CsrfForm>) -> Response {
-    let mut session = handle.lock();
-    if let Some(rejected) = check_csrf(&session, &form.csrf) {
-        return rejected;
-    }
+async fn logout(session: Handle, Form(form): Form<CsrfForm>) -> Result<Redirect, CsrfError> {
+    session.verify_csrf(&form.csrf)?;
     session.destroy();
-    Redirect::to("/").into_response()
-}
-
-fn check_csrf(session: &Session<DemoData>, token: &str) -> Option<Response> {
-    session.verify_csrf(token).err().map(|err| {
-        let body = format!(
-            "<!doctype html><title>Forbidden</title><h1>403 Forbidden</h1>\
-             <p>CSRF check failed: {err}.</p><p><a href=\"/\">Back</a></p>"
-        );
-        (StatusCode::FORBIDDEN, Html(body)).into_response()
-    })
+    Ok(Redirect::to("/"))
 }
 
 fn render_home(session: &Session<DemoData>, flash: Option<&str>, csrf: &str) -> String {
@@ -229,7 +203,16 @@ fn render_home(session: &Session<DemoData>, flash: Option<&str>, csrf: &str) -> 
             }
         }
         None => {
-            html.push_str("<tr><td>new session (no valid cookie came with this request)</td></tr>")
+            // Why the cookie that came was refused: for the curious here,
+            // for logs and metrics in a real application.
+            let why = match (session.load_error(), session.load_error_key_id()) {
+                (None, _) => "no session cookie came with this request".to_owned(),
+                (Some(err), None) => format!("the cookie sent was refused: {}", err.as_str()),
+                (Some(err), Some(id)) => {
+                    format!("the cookie sent was refused: {}, key id {id}", err.as_str())
+                }
+            };
+            html.push_str(&format!("<tr><td id=new>new session ({why})</td></tr>"));
         }
     }
     html.push_str(

@@ -1,17 +1,21 @@
 #!/usr/bin/env python3
 """Writes the seed corpora under fuzz/corpus/<target>/ from tests/vectors/v1.json.
 
+The inputs that `run.sh --long` keeps in the same folders are left alone.
+
 Deterministic: running it again rewrites the same files. Usage, from anywhere:
     python3 fuzz/seed.py
 """
 import base64
 import json
 import pathlib
-import shutil
+import re
 import struct
 
 FUZZ = pathlib.Path(__file__).resolve().parent
 VECTORS = json.loads((FUZZ.parent / "tests" / "vectors" / "v1.json").read_text())["vectors"]
+# The name libFuzzer gives an input it found: its SHA-1 in hex.
+FOUND = re.compile("[0-9a-f]{40}")
 SEED_DIRS = ["open_value", "format_parse", "keyring_line", "roundtrip", "authenticated_garbage", "cookie_header", "chunks"]
 
 
@@ -47,9 +51,14 @@ def slug(v) -> str:
 
 
 def main() -> None:
+    # Rewrites the seeds only: the inputs that `run.sh --long` found and
+    # kept (named by their SHA-1) stay.
     for target in SEED_DIRS:
-        shutil.rmtree(FUZZ / "corpus" / target, ignore_errors=True)
-        (FUZZ / "corpus" / target).mkdir(parents=True)
+        folder = FUZZ / "corpus" / target
+        folder.mkdir(parents=True, exist_ok=True)
+        for path in folder.iterdir():
+            if path.is_file() and not FOUND.fullmatch(path.name):
+                path.unlink()
 
     valid = [v for v in VECTORS if v["kind"] == "seal"]
     key = bytes.fromhex(VECTORS[0]["key_hex"])

@@ -3,17 +3,15 @@
 
 use core::fmt;
 use std::sync::Arc;
-use std::time::Duration as StdDuration;
 
 use serde::de::DeserializeOwned;
 
-use crate::chunk::ChunkSlots;
-use crate::clock::{Clock, UnixSeconds};
 use crate::cookie::{CookieAttributes, SameSite};
-use crate::error::ConfigError;
+use crate::error::{ConfigError, KeyringSwapError, OpenError, SchemaError};
 use crate::keyring::Keyring;
+use crate::record::AnyData;
+use crate::schema::Fingerprint;
 use crate::seal::{Sealer, SealerBuilder};
-use crate::session::Session;
 
 /// The longest `Domain` or `Path` attribute value browsers keep (RFC 6265bis).
 pub const MAX_ATTRIBUTE_VALUE_BYTES: usize = 1024;
@@ -93,6 +91,45 @@ pub(crate) struct ConfigInner {
     pub(crate) save_uninitialized: bool,
     pub(crate) resave: bool,
     pub(crate) rolling: Rolling,
+    /// Conversions from earlier session types, by the fingerprint of the
+    /// record they open.
+    pub(crate) migrations: Box<[Migration]>,
+}
+
+/// Converts data of one session type into the next.
+type Convert = Arc<dyn Fn(AnyData) -> Option<AnyData> + Send + Sync>;
+/// Decodes a session record of one type: its data, boxed, and its flash.
+type DecodeOld = fn(&[u8]) -> Result<(Option<AnyData>, Option<Vec<u8>>), OpenError>;
+/// The record fingerprint of one session type under a sealer's schema names.
+type RecordFingerprint = fn(&Sealer) -> Result<Fingerprint, SchemaError>;
+
+/// A migration as configured: fingerprints are resolved in `build`, once
+/// every schema name is known.
+#[derive(Clone)]
+struct PendingMigration {
+    from: RecordFingerprint,
+    to: RecordFingerprint,
+    names: (&'static str, &'static str),
+    decode: DecodeOld,
+    convert: Convert,
+}
+
+impl fmt::Debug for PendingMigration {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Migration")
+            .field("from", &self.names.0)
+            .field("to", &self.names.1)
+            .finish_non_exhaustive()
+    }
+}
+
+/// A migration with the record fingerprints of both its types.
+pub(crate) struct Migration {
+    pub(crate) from: Fingerprint,
+    pub(crate) to: Fingerprint,
+    names: (&'static str, &'static str),
+    pub(crate) decode: DecodeOld,
+    pub(crate) convert: Convert,
 }
 
 /// Builds a [`SessionConfig`]; every setting has a safe default, stated at
@@ -101,13 +138,13 @@ pub(crate) struct ConfigInner {
 #[must_use]
 pub struct SessionConfigBuilder {
     sealer: SealerBuilder,
-    name: String,
     cookie_limit: usize,
     max_chunks: u8,
     attrs: CookieAttributes,
     save_uninitialized: bool,
     resave: bool,
     rolling: Rolling,
+    migrations: Vec<PendingMigration>,
 }
 
 impl SessionConfig {
@@ -116,152 +153,54 @@ impl SessionConfig {
     pub fn builder(keyring: Keyring) -> SessionConfigBuilder {
         SessionConfigBuilder {
             sealer: Sealer::builder(keyring),
-            name: crate::seal::DEFAULT_COOKIE_NAME.to_owned(),
             cookie_limit: crate::format::DEFAULT_MAX_COOKIE_BYTES,
             max_chunks: 1,
             attrs: CookieAttributes::default(),
             save_uninitialized: false,
             resave: false,
             rolling: Rolling::default(),
+            migrations: Vec::new(),
         }
     }
 
-    /// Loads the session of a request from its raw `Cookie` header values
-    /// (pass every `Cookie` header of the request; HTTP/2 may split them),
-    /// at the clock's time.
-    ///
-    /// Never fails: a missing cookie, or cookies that do not open, give a
-    /// new empty session, with the reason in [`Session::load_error`].
-    /// Several cookies with the session's name are each tried (at most
-    /// [`MAX_COOKIE_CANDIDATES`](crate::MAX_COOKIE_CANDIDATES)); the first
-    /// that opens wins.
-    pub fn load<T, H>(&self, cookie_headers: impl IntoIterator<Item = H>) -> Session<T>
-    where
-        T: DeserializeOwned,
-        H: AsRef<[u8]>,
-    {
-        self.load_at(cookie_headers, self.inner.sealer.now())
-    }
-
-    /// [`SessionConfig::load`] at the time `now`.
-    pub fn load_at<T, H>(
-        &self,
-        cookie_headers: impl IntoIterator<Item = H>,
-        now: UnixSeconds,
-    ) -> Session<T>
-    where
-        T: DeserializeOwned,
-        H: AsRef<[u8]>,
-    {
-        let mut session = Session::fresh(self.clone(), now);
-        if self.inner.max_chunks > 1 {
-            // Chunks may sit in any header: look at them all first.
-            let headers: Vec<H> = cookie_headers.into_iter().collect();
-            let name = self.cookie_name();
-            let mut slots = ChunkSlots::default();
-            for header in &headers {
-                for (cookie, value) in crate::header::cookie_pairs(header.as_ref()) {
-                    slots.offer(name, cookie, value, self.inner.cookie_limit);
-                }
-            }
-            session.note_chunks(slots.present());
-            for header in &headers {
-                if !self.try_header(&mut session, header.as_ref(), Some(&slots)) {
-                    break;
-                }
-            }
-        } else {
-            for header in cookie_headers {
-                if !self.try_header(&mut session, header.as_ref(), None) {
-                    break;
-                }
-            }
-        }
-        session
-    }
-
-    /// Tries the candidates of one header; returns whether to go on.
-    fn try_header<T: DeserializeOwned>(
-        &self,
-        session: &mut Session<T>,
-        header: &[u8],
-        slots: Option<&ChunkSlots>,
-    ) -> bool {
-        for value in crate::header::cookie_values(header, self.cookie_name()) {
-            let assembled = slots.map(|s| {
-                s.assemble(
-                    self.cookie_name(),
-                    value,
-                    self.inner.cookie_limit,
-                    self.inner.max_chunks,
-                )
-            });
-            let go_on = match assembled {
-                None => session.try_candidate(value),
-                Some(Ok(whole)) => session.try_candidate(&whole),
-                Some(Err(err)) => session.note_failure(err),
-            };
-            if !go_on {
-                return false;
-            }
-        }
-        true
-    }
-
-    /// Loads the session from a cookie value that a framework has already
-    /// extracted (`None` when the request has no such cookie), at the
-    /// clock's time.
-    ///
-    /// ```
-    /// use sealed_session::{Key, KeyId, Keyring, OpenError, SessionConfig};
-    ///
-    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
-    /// let session = config.load_value::<u32>(Some("garbage"));
-    /// assert!(session.is_new());
-    /// assert_eq!(session.load_error(), Some(&OpenError::Malformed));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    pub fn load_value<T: DeserializeOwned>(&self, value: Option<&str>) -> Session<T> {
-        self.load_values_at(value, self.inner.sealer.now())
-    }
-
-    /// Loads the session from already extracted cookie values (every value
-    /// sent under the session's name, in header order) at the time `now`.
-    pub fn load_values_at<'a, T: DeserializeOwned>(
-        &self,
-        values: impl IntoIterator<Item = &'a str>,
-        now: UnixSeconds,
-    ) -> Session<T> {
-        let mut session = Session::fresh(self.clone(), now);
-        for value in values {
-            // With chunking on, the sealer's own limit is the chunked
-            // capacity: the per-cookie limit is checked here.
-            let go_on = match crate::chunk::check_fits(
-                self.cookie_name(),
-                value,
-                self.inner.cookie_limit,
-            ) {
-                Ok(()) => session.try_candidate(value),
-                Err(err) => session.note_failure(err),
-            };
-            if !go_on {
-                break;
-            }
-        }
-        session
-    }
-
-    /// A new, empty session at the clock's time, as for a request without
-    /// a cookie.
-    #[must_use]
-    pub fn new_session<T: DeserializeOwned>(&self) -> Session<T> {
-        Session::fresh(self.clone(), self.inner.sealer.now())
-    }
-
-    /// The sealer underneath, for direct `seal`/`open`.
+    /// The sealer underneath, for direct `seal`/`open`, and the handle for
+    /// the keyring at run time ([`Sealer::keyring`],
+    /// [`Sealer::dangerous_force_replace_keyring`]): every clone of this
+    /// configuration, and every framework layer built from it, shares it.
     #[must_use]
     pub fn sealer(&self) -> &Sealer {
         &self.inner.sealer
+    }
+
+    /// Replaces the keyring of this configuration at run time, for every
+    /// clone of it and every framework layer built from it; see
+    /// [`Sealer::replace_keyring`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Sealer::replace_keyring`]: a swap that would leave values sealed
+    /// a moment ago unable to open is refused, and the running keyring kept.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, KeyringSwapError, SessionConfig};
+    ///
+    /// let old = Key::generate();
+    /// let old_text = old.to_base64();
+    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), old)).build()?;
+    /// let same_config = config.clone();
+    ///
+    /// let new_text = Key::generate().to_base64();
+    /// let promoted = format!("2:{},1:{}", new_text.as_str(), old_text.as_str());
+    /// config.replace_keyring(Keyring::parse(&promoted)?)?;
+    /// assert_eq!(same_config.sealer().keyring().primary_id(), KeyId::new(2));
+    ///
+    /// // Dropping key 2, the running primary, is refused.
+    /// let err = config.replace_keyring(Keyring::parse(&format!("1:{}", old_text.as_str()))?);
+    /// assert_eq!(err, Err(KeyringSwapError::PrimaryMissing { id: KeyId::new(2) }));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replace_keyring(&self, new: Keyring) -> Result<(), KeyringSwapError> {
+        self.inner.sealer.replace_keyring(new)
     }
 
     /// The cookie name.
@@ -272,7 +211,7 @@ impl SessionConfig {
 
     /// The removal cookie for this configuration's session cookie (same
     /// name, domain and path), for clearing a session outside the
-    /// [`Session`] flow.
+    /// [`Session`](crate::Session) flow.
     ///
     /// ```
     /// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
@@ -305,67 +244,25 @@ impl fmt::Debug for SessionConfig {
             .field("rolling", &inner.rolling)
             .field("cookie_limit", &inner.cookie_limit)
             .field("max_chunks", &inner.max_chunks)
+            .field(
+                "migrations",
+                &inner.migrations.iter().map(|m| m.names).collect::<Vec<_>>(),
+            )
             .finish_non_exhaustive()
     }
 }
 
 impl SessionConfigBuilder {
-    /// The cookie name. A `__Host-` name requires `Secure`, `Path=/` and no
-    /// `Domain`; a `__Secure-` name requires `Secure` (checked in `build`).
-    /// The name is bound into every sealed value.
-    ///
-    /// Default: `__Host-session`.
-    pub fn with_cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
-        self
-    }
-
-    /// The absolute lifetime of a session; see
-    /// [`SealerBuilder::with_absolute_ttl`]. Also the `Max-Age` of a new
-    /// session's cookie.
-    ///
-    /// Default: 24 hours.
-    pub fn with_absolute_ttl(mut self, ttl: StdDuration) -> Self {
-        self.sealer = self.sealer.with_absolute_ttl(ttl);
-        self
-    }
-
-    /// The idle timeout; see [`SealerBuilder::with_idle_timeout`].
-    ///
-    /// Default: 30 minutes.
-    pub fn with_idle_timeout(mut self, timeout: StdDuration) -> Self {
-        self.sealer = self.sealer.with_idle_timeout(timeout);
-        self
-    }
-
-    /// No idle timeout; see [`SealerBuilder::without_idle_timeout`].
-    ///
-    /// # Security
-    ///
-    /// A stolen cookie stays usable for the whole absolute lifetime.
-    ///
-    /// Default: an idle timeout of 30 minutes.
-    pub fn without_idle_timeout(mut self) -> Self {
-        self.sealer = self.sealer.without_idle_timeout();
-        self
-    }
-
-    /// The clock-skew allowance; see [`SealerBuilder::with_clock_skew`].
-    ///
-    /// Default: 60 seconds.
-    pub fn with_clock_skew(mut self, skew: StdDuration) -> Self {
-        self.sealer = self.sealer.with_clock_skew(skew);
-        self
-    }
+    crate::settings::shared_setters!(sealer.settings);
 
     /// The largest cookie, name plus value, in bytes: the limit browsers
     /// enforce per cookie. A session that does not fit is an error from
-    /// [`Session::finish`], unless chunking spreads it over several cookies.
+    /// [`Session::finish`](crate::Session::finish), unless chunking spreads it over several cookies.
     /// Every cookie a request carries for the session, chunk cookies
     /// included, is held to it when loading (UTF-8 bytes, name plus value):
     /// a larger one is refused as [`OpenError::TooLarge`](crate::OpenError::TooLarge)
     /// or, for a chunk, makes the session a chunk mismatch. At least the
-    /// name's length plus 122, at most 4096 (larger cookies are silently
+    /// name's length plus 132, at most 4096 (larger cookies are silently
     /// dropped by browsers).
     ///
     /// Default: 4096.
@@ -403,23 +300,6 @@ impl SessionConfigBuilder {
     /// Default: off (one cookie).
     pub fn with_chunking(mut self, max_chunks: u8) -> Self {
         self.max_chunks = max_chunks;
-        self
-    }
-
-    /// Refuses every session issued before `instant`: logs everyone out
-    /// without rotating keys; see [`SealerBuilder::with_not_before`].
-    ///
-    /// Default: the Unix epoch (nothing refused).
-    pub fn with_not_before(mut self, instant: UnixSeconds) -> Self {
-        self.sealer = self.sealer.with_not_before(instant);
-        self
-    }
-
-    /// The clock; see [`SealerBuilder::with_clock`].
-    ///
-    /// Default: the system clock.
-    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.sealer = self.sealer.with_clock(clock);
         self
     }
 
@@ -521,6 +401,87 @@ impl SessionConfigBuilder {
         self
     }
 
+    /// Identifies the session type `T` by an application-chosen schema
+    /// name instead of its traced shape; see
+    /// [`SealerBuilder::with_schema_name`] (the session layer seals the
+    /// record of FORMAT.md §11 under a fingerprint derived from it).
+    ///
+    /// # Security
+    ///
+    /// Change the name whenever `T` changes, or cookies of the old type are
+    /// misread as the new one.
+    ///
+    /// Default: every type is identified by its traced shape.
+    pub fn with_schema_name<T: 'static>(mut self, name: &str) -> Self {
+        self.sealer = self.sealer.with_schema_name::<T>(name);
+        self
+    }
+
+    /// Accepts cookies sealed as the earlier session type `Old`, converting
+    /// their data with `convert` into `New`. Such a cookie is chosen by its
+    /// type fingerprint (never by trying to decode it), opened as `Old`,
+    /// converted, used as the current type, and sealed again as the current
+    /// type in the same response
+    /// ([`Session::is_migrated`](crate::Session::is_migrated)). Migrations
+    /// compose: with `V1 → V2` and `V2 → V3`, a `V1` cookie loads as `V3`.
+    /// The flash message is carried over as is.
+    ///
+    /// A cookie of a type no migration starts from gives a new session,
+    /// with [`OpenError::SchemaMismatch`] as its
+    /// [`load_error`](crate::Session::load_error).
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
+    ///
+    /// #[derive(Serialize, Deserialize)]
+    /// #[serde(rename = "Data")]
+    /// struct DataV1 { user_id: u64 }
+    /// #[derive(Serialize, Deserialize)]
+    /// struct Data { user_id: u64, theme: Option<String> }
+    ///
+    /// let keyring = Keyring::new(KeyId::new(1), Key::generate());
+    /// let old = SessionConfig::builder(keyring.clone()).build()?;
+    /// let mut session = old.new_session::<DataV1>();
+    /// session.insert(DataV1 { user_id: 7 });
+    /// let set_cookie = session.finish()?.into_set_cookie_headers().remove(0);
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    ///
+    /// // The next deploy: the type gained a field.
+    /// let new = SessionConfig::builder(keyring)
+    ///     .with_migration(|old: DataV1| Data { user_id: old.user_id, theme: None })
+    ///     .build()?;
+    /// let session = new.load::<Data, _>(Some(cookie));
+    /// assert_eq!(session.get().map(|d| d.user_id), Some(7));
+    /// assert!(session.is_migrated());
+    /// assert_eq!(session.finish()?.set_cookie_headers().len(), 1); // sealed as `Data`
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// Default: no migrations.
+    pub fn with_migration<Old, New>(
+        mut self,
+        convert: impl Fn(Old) -> New + Send + Sync + 'static,
+    ) -> Self
+    where
+        Old: DeserializeOwned + 'static,
+        New: DeserializeOwned + 'static,
+    {
+        let convert: Convert = Arc::new(move |old: AnyData| {
+            old.downcast::<Old>()
+                .ok()
+                .map(|old| Box::new(convert(*old)) as AnyData)
+        });
+        self.migrations.push(PendingMigration {
+            from: Sealer::record_fingerprint::<Old>,
+            to: Sealer::record_fingerprint::<New>,
+            names: (core::any::type_name::<Old>(), core::any::type_name::<New>()),
+            decode: crate::record::decode_old::<Old>,
+            convert,
+        });
+        self
+    }
+
     /// Checks every setting together and builds the configuration.
     ///
     /// # Errors
@@ -528,7 +489,9 @@ impl SessionConfigBuilder {
     /// A [`ConfigError`] naming the first rule broken: an invalid cookie
     /// name, `Domain` or `Path`; a prefix whose requirements are not met;
     /// `SameSite=None` or `Partitioned` without `Secure`; a rolling
-    /// percentage outside 1 to 99; and the [`Sealer`]'s own checks.
+    /// percentage outside 1 to 99; a migration type without a fingerprint,
+    /// two migrations from one type, or one from a type to itself; and the
+    /// [`Sealer`]'s own checks.
     ///
     /// ```
     /// use sealed_session::{ConfigError, Key, KeyId, Keyring, SessionConfig};
@@ -539,7 +502,7 @@ impl SessionConfigBuilder {
     /// ```
     pub fn build(self) -> Result<SessionConfig, ConfigError> {
         let attrs = self.attrs;
-        let name = self.name;
+        let name = self.sealer.settings.name.clone();
         if starts_with_ignore_case(&name, "__Host-")
             && (!attrs.secure || attrs.path != "/" || attrs.domain.is_some())
         {
@@ -580,11 +543,22 @@ impl SessionConfigBuilder {
             });
         }
         let total = crate::chunk::capacity(name.len(), self.cookie_limit, self.max_chunks);
-        let sealer = self
-            .sealer
-            .with_cookie_name(name)
-            .with_max_cookie_bytes(total)
-            .build()?;
+        let sealer = self.sealer.with_max_cookie_bytes(total).build()?;
+        let mut migrations: Vec<Migration> = Vec::with_capacity(self.migrations.len());
+        for pending in self.migrations {
+            let from = (pending.from)(&sealer).map_err(ConfigError::UnsupportedType)?;
+            let to = (pending.to)(&sealer).map_err(ConfigError::UnsupportedType)?;
+            if from == to || migrations.iter().any(|m| m.from == from) {
+                return Err(ConfigError::AmbiguousMigration);
+            }
+            migrations.push(Migration {
+                from,
+                to,
+                names: pending.names,
+                decode: pending.decode,
+                convert: pending.convert,
+            });
+        }
         Ok(SessionConfig {
             inner: Arc::new(ConfigInner {
                 sealer,
@@ -594,6 +568,7 @@ impl SessionConfigBuilder {
                 save_uninitialized: self.save_uninitialized,
                 resave: self.resave,
                 rolling: self.rolling,
+                migrations: migrations.into_boxed_slice(),
             }),
         })
     }

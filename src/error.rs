@@ -16,7 +16,26 @@ use core::fmt;
 /// assert_eq!(Key::from_base64("c2hvcnQ").err(), Some(KeyError::InvalidLength { actual: 5 }));
 /// assert_eq!(Key::from_bytes([0; 32]).err(), Some(KeyError::WeakKey));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// # Display and Debug
+///
+/// Both read as a sentence, so the message is clear whether an application
+/// logs it with `{}` or returns it from `main() -> Result<(), Box<dyn Error>>`
+/// (which prints the `Debug` form). `Debug` ends with the variant in
+/// parentheses, for matching in code. Neither ever shows key text.
+///
+/// ```
+/// use sealed_session::Keyring;
+///
+/// # std::env::set_var("APP_KEYS_EXAMPLE", "\"1:AAAA\"");
+/// // A docker env file keeps the quotes of APP_KEYS_EXAMPLE="1:AAAA".
+/// let err = Keyring::from_env("APP_KEYS_EXAMPLE").unwrap_err();
+/// let shown = format!("Error: {err:?}");
+/// assert!(shown.starts_with("Error: environment variable APP_KEYS_EXAMPLE: keyring entry 1"));
+/// assert!(shown.contains("remove the quotes"));
+/// assert!(!shown.contains("AAAA"));
+/// ```
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum KeyError {
     /// The key text is not strict base64url without padding.
@@ -65,10 +84,80 @@ pub enum KeyError {
     },
     /// The primary key cannot be removed; promote another key first.
     PrimaryKey,
-    /// The environment variable holding the keyring is missing or not Unicode.
-    MissingVariable,
+    /// The environment variable that should hold the keyring is not set.
+    MissingVariable {
+        /// The variable's name.
+        name: String,
+    },
+    /// The environment variable that should hold the keyring is not Unicode.
+    NotUnicodeVariable {
+        /// The variable's name.
+        name: String,
+    },
+    /// The keyring line in an environment variable was refused.
+    Variable {
+        /// The variable's name.
+        name: String,
+        /// Why the line was refused (never [`KeyError::Variable`] itself).
+        error: Box<KeyError>,
+        /// A likely cause seen in the line, if any.
+        hint: Option<KeyLineHint>,
+    },
+    /// The keyring file could not be opened or read.
+    FileUnreadable {
+        /// What the operating system reported.
+        kind: std::io::ErrorKind,
+    },
+    /// The keyring file may be read or written by its group or by others
+    /// (Unix): whoever can read it can forge sessions.
+    FilePermissions {
+        /// The file's permission bits, such as `0o644`.
+        mode: u32,
+    },
+    /// The keyring file is larger than a keyring file can be.
+    FileTooLarge {
+        /// The largest keyring file read, in bytes.
+        limit: usize,
+    },
+    /// The keyring file is not UTF-8 text.
+    FileNotUtf8,
     /// The operating system's random number generator failed.
     Random,
+}
+
+/// A likely cause of a refused keyring line, found by looking at its shape
+/// (never its key text); see [`KeyError::Variable`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyLineHint {
+    /// The value starts with `NAME=`: the whole assignment was stored
+    /// instead of its value.
+    Assignment,
+    /// The value is wrapped in quotes, which docker `--env-file` files and
+    /// some deploy tools keep as part of the value.
+    Quoted,
+    /// An entry has white space after its `:`.
+    SpaceAfterColon,
+    /// A key holds `+` or `/`: standard base64 instead of base64url.
+    StandardBase64,
+    /// A key ends with `=`: base64 padding, which keyring lines leave out.
+    Padding,
+}
+
+impl fmt::Display for KeyLineHint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::Assignment => "the value starts with NAME=; store only what follows the '='",
+            Self::Quoted => {
+                "the value is in quotes; remove the quotes (docker env files keep them as part of the value)"
+            }
+            Self::SpaceAfterColon => "an entry has a space after ':'; write ID:KEY without spaces",
+            Self::StandardBase64 => {
+                "a key holds '+' or '/'; keys are base64url, with '-' and '_' instead"
+            }
+            Self::Padding => "a key ends with '='; keys are base64url without padding",
+        })
+    }
 }
 
 /// Why one key of a keyring line was refused; see [`KeyError::InvalidKey`].
@@ -116,15 +205,182 @@ impl fmt::Display for KeyError {
             Self::PrimaryKey => {
                 f.write_str("the primary key cannot be removed; promote another key first")
             }
-            Self::MissingVariable => {
-                f.write_str("keyring environment variable is not set or not unicode")
+            Self::MissingVariable { name } => {
+                write!(f, "environment variable {name} is not set; it should hold a keyring line such as 1:<43 base64url characters>")
             }
+            Self::NotUnicodeVariable { name } => {
+                write!(f, "environment variable {name} is not unicode text")
+            }
+            Self::Variable { name, error, hint } => {
+                write!(f, "environment variable {name}: {error}")?;
+                match hint {
+                    Some(hint) => write!(f, " (hint: {hint})"),
+                    None => Ok(()),
+                }
+            }
+            Self::FileUnreadable { kind } => write!(f, "keyring file could not be read: {kind}"),
+            Self::FilePermissions { mode } => write!(
+                f,
+                "keyring file is accessible to group or others (mode {mode:o}), expected access for its owner only (chmod 600)"
+            ),
+            Self::FileTooLarge { limit } => write!(
+                f,
+                "keyring file is larger than {limit} bytes, expected one keyring line"
+            ),
+            Self::FileNotUtf8 => f.write_str("keyring file is not utf-8 text"),
             Self::Random => f.write_str("operating system random number generator failed"),
         }
     }
 }
 
+impl fmt::Debug for KeyError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Variable { error, .. } => {
+                write!(
+                    f,
+                    "{self} (KeyError::Variable, KeyError::{})",
+                    error.variant()
+                )
+            }
+            _ => write!(f, "{self} (KeyError::{})", self.variant()),
+        }
+    }
+}
+
+impl KeyError {
+    /// The variant's name, for `Debug`.
+    fn variant(&self) -> &'static str {
+        match self {
+            Self::InvalidEncoding => "InvalidEncoding",
+            Self::InvalidLength { .. } => "InvalidLength",
+            Self::WeakKey => "WeakKey",
+            Self::InvalidKeyId { .. } => "InvalidKeyId",
+            Self::InvalidSyntax { .. } => "InvalidSyntax",
+            Self::InvalidKey { .. } => "InvalidKey",
+            Self::DuplicateId { .. } => "DuplicateId",
+            Self::DuplicateKey { .. } => "DuplicateKey",
+            Self::EmptyKeyring => "EmptyKeyring",
+            Self::UnknownId { .. } => "UnknownId",
+            Self::PrimaryKey => "PrimaryKey",
+            Self::MissingVariable { .. } => "MissingVariable",
+            Self::NotUnicodeVariable { .. } => "NotUnicodeVariable",
+            Self::Variable { .. } => "Variable",
+            Self::FileUnreadable { .. } => "FileUnreadable",
+            Self::FilePermissions { .. } => "FilePermissions",
+            Self::FileTooLarge { .. } => "FileTooLarge",
+            Self::FileNotUtf8 => "FileNotUtf8",
+            Self::Random => "Random",
+        }
+    }
+}
+
+/// The wrapped error is part of the message (`Display`), so `source()` is
+/// `None`: error reporters would otherwise print it twice.
 impl std::error::Error for KeyError {}
+
+/// Why [`Sealer::replace_keyring`](crate::Sealer::replace_keyring) refused
+/// a new keyring: the swap would leave values this server sealed a moment
+/// ago unable to open, logging their sessions out.
+///
+/// The running keyring is kept. To rotate without logging anyone out, go
+/// through the steps of SECURITY.md ("Key rotation"): add, promote, and drop
+/// the old key only after the absolute lifetime.
+///
+/// ```
+/// use sealed_session::{Key, KeyId, Keyring, KeyringSwapError, Sealer};
+///
+/// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+/// // Key 2 promoted and key 1 dropped in one step: refused.
+/// let err = sealer.replace_keyring(Keyring::new(KeyId::new(2), Key::generate()));
+/// assert_eq!(err, Err(KeyringSwapError::PrimaryMissing { id: KeyId::new(1) }));
+/// assert_eq!(sealer.keyring().primary_id(), KeyId::new(1));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeyringSwapError {
+    /// The new keyring lacks the running primary key, which sealed every
+    /// value this server issued until now.
+    PrimaryMissing {
+        /// The id of the running primary key.
+        id: crate::KeyId,
+    },
+    /// The new keyring holds other key bytes under an id of the running
+    /// keyring: values sealed under that id would fail authentication.
+    KeyChanged {
+        /// The id whose key differs.
+        id: crate::KeyId,
+    },
+}
+
+impl fmt::Display for KeyringSwapError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::PrimaryMissing { id } => write!(
+                f,
+                "new keyring lacks the running primary key {id}; add and promote a key before dropping the old one"
+            ),
+            Self::KeyChanged { id } => write!(
+                f,
+                "new keyring holds different key bytes under the running key id {id}"
+            ),
+        }
+    }
+}
+
+impl std::error::Error for KeyringSwapError {}
+
+/// Why a reload of a key file did not change the running keyring, or why a
+/// [`KeyFileReloader`](crate::KeyFileReloader) could not start. In every case
+/// the running keyring is kept.
+#[cfg(feature = "reload")]
+#[cfg_attr(docsrs, doc(cfg(feature = "reload")))]
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum ReloadError {
+    /// The key file could not be read, or does not hold a valid keyring.
+    Key(KeyError),
+    /// The keyring in the file would log sessions out; see
+    /// [`Sealer::replace_keyring`](crate::Sealer::replace_keyring).
+    Swap(KeyringSwapError),
+    /// The reloader was started outside a tokio runtime.
+    NoRuntime,
+    /// The reloader has neither SIGHUP nor an interval to reload on.
+    NoTrigger,
+    /// The SIGHUP listener could not be installed (or the platform has no
+    /// SIGHUP: [`std::io::ErrorKind::Unsupported`]).
+    Signal {
+        /// What the operating system reported.
+        kind: std::io::ErrorKind,
+    },
+}
+
+#[cfg(feature = "reload")]
+impl fmt::Display for ReloadError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Key(e) => write!(f, "key file not loaded: {e}"),
+            Self::Swap(e) => write!(f, "key file not applied: {e}"),
+            Self::NoRuntime => f.write_str("key file reloader needs a tokio runtime"),
+            Self::NoTrigger => {
+                f.write_str("key file reloader needs SIGHUP or an interval to reload on")
+            }
+            Self::Signal { kind } => write!(f, "SIGHUP listener not installed: {kind}"),
+        }
+    }
+}
+
+#[cfg(feature = "reload")]
+impl std::error::Error for ReloadError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::Key(e) => Some(e),
+            Self::Swap(e) => Some(e),
+            _ => None,
+        }
+    }
+}
 
 /// An error found while building a [`Sealer`](crate::Sealer) configuration.
 ///
@@ -138,7 +394,19 @@ impl std::error::Error for KeyError {}
 /// let err = Sealer::builder(keyring).with_cookie_name("bad name").build();
 /// assert_eq!(err.err(), Some(ConfigError::InvalidCookieName));
 /// ```
-#[derive(Debug, Clone, PartialEq, Eq)]
+///
+/// Like [`KeyError`], both `Display` and `Debug` read as a sentence; `Debug`
+/// ends with the variant in parentheses.
+///
+/// ```
+/// use sealed_session::ConfigError;
+///
+/// assert_eq!(
+///     format!("{:?}", ConfigError::SameSiteNoneRequiresSecure),
+///     "SameSite=None requires Secure (ConfigError::SameSiteNoneRequiresSecure)"
+/// );
+/// ```
+#[derive(Clone, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum ConfigError {
     /// The cookie name is empty or contains a character that RFC 6265 does
@@ -178,6 +446,12 @@ pub enum ConfigError {
     /// The chunk limit is outside 2 to 9, or the cookie size limit leaves
     /// no room for chunks.
     InvalidChunking,
+    /// A type named by a migration has no [fingerprint](crate::Fingerprint)
+    /// (configure a schema name for it).
+    UnsupportedType(SchemaError),
+    /// Two migrations start from the same type fingerprint, or one ends
+    /// where it starts.
+    AmbiguousMigration,
 }
 
 impl fmt::Display for ConfigError {
@@ -215,7 +489,33 @@ impl fmt::Display for ConfigError {
                 f.write_str("rolling refresh percentage must be between 1 and 99")
             }
             Self::InvalidChunking => f.write_str("chunk limit must be between 2 and 9"),
+            Self::UnsupportedType(err) => write!(f, "migration type has no fingerprint: {err}"),
+            Self::AmbiguousMigration => f.write_str(
+                "two migrations start from the same type, or a migration ends where it starts",
+            ),
         }
+    }
+}
+
+impl fmt::Debug for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let variant = match self {
+            Self::InvalidCookieName => "InvalidCookieName",
+            Self::InvalidLifetime => "InvalidLifetime",
+            Self::LimitTooSmall { .. } => "LimitTooSmall",
+            Self::LimitTooLarge { .. } => "LimitTooLarge",
+            Self::HostPrefixRequirements => "HostPrefixRequirements",
+            Self::SecurePrefixRequiresSecure => "SecurePrefixRequiresSecure",
+            Self::SameSiteNoneRequiresSecure => "SameSiteNoneRequiresSecure",
+            Self::PartitionedRequiresSecure => "PartitionedRequiresSecure",
+            Self::InvalidDomain => "InvalidDomain",
+            Self::InvalidPath => "InvalidPath",
+            Self::InvalidRolling => "InvalidRolling",
+            Self::InvalidChunking => "InvalidChunking",
+            Self::UnsupportedType(_) => "UnsupportedType",
+            Self::AmbiguousMigration => "AmbiguousMigration",
+        };
+        write!(f, "{self} (ConfigError::{variant})")
     }
 }
 
@@ -255,6 +555,9 @@ pub enum SealError {
     TimeOverflow,
     /// The operating system's random number generator failed.
     Random,
+    /// The payload type has no [fingerprint](crate::Fingerprint): it cannot
+    /// be traced, and no schema name was configured for it.
+    UnsupportedType(SchemaError),
 }
 
 impl fmt::Display for SealError {
@@ -268,11 +571,19 @@ impl fmt::Display for SealError {
             Self::Expired => f.write_str("session is past its absolute expiry or idle deadline"),
             Self::TimeOverflow => f.write_str("timestamp does not fit in 64-bit unix seconds"),
             Self::Random => f.write_str("operating system random number generator failed"),
+            Self::UnsupportedType(err) => write!(f, "session type has no fingerprint: {err}"),
         }
     }
 }
 
-impl std::error::Error for SealError {}
+impl std::error::Error for SealError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::UnsupportedType(err) => Some(err),
+            _ => None,
+        }
+    }
+}
 
 /// Why a cookie value did not open.
 ///
@@ -333,6 +644,15 @@ pub enum OpenError {
     /// The authenticated payload does not decode as the requested type, or
     /// has bytes left over after it.
     PayloadMismatch,
+    /// The value was sealed as another type: its authenticated type
+    /// [fingerprint](crate::Fingerprint) is not the one of the type asked
+    /// for (and, in the session layer, no migration starts from it). The
+    /// payload was not decoded.
+    SchemaMismatch,
+    /// The type asked for has no [fingerprint](crate::Fingerprint): it
+    /// cannot be traced, and no schema name was configured for it. Nothing
+    /// was decoded; this is a programming error, not bad input.
+    UnsupportedType(SchemaError),
     /// The session was issued before the configured not-before instant, or
     /// the application's revocation check refused it.
     Revoked,
@@ -361,8 +681,39 @@ impl OpenError {
                 | Self::IssuedInFuture
                 | Self::InvalidTimestamps
                 | Self::PayloadMismatch
+                | Self::SchemaMismatch
                 | Self::Revoked
         )
+    }
+
+    /// The variant's name in snake case, as the test vectors write outcomes
+    /// (`"expired"`, `"unknown_key_id"`): a stable label for logs and
+    /// metrics.
+    ///
+    /// ```
+    /// use sealed_session::OpenError;
+    ///
+    /// assert_eq!(OpenError::AuthenticationFailed.as_str(), "authentication_failed");
+    /// assert_eq!(OpenError::TooLarge { actual: 5000, limit: 4096 }.as_str(), "too_large");
+    /// ```
+    #[must_use]
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            Self::TooLarge { .. } => "too_large",
+            Self::Malformed => "malformed",
+            Self::UnsupportedVersion => "unsupported_version",
+            Self::UnknownKeyId => "unknown_key_id",
+            Self::AuthenticationFailed => "authentication_failed",
+            Self::Expired => "expired",
+            Self::IdleTimeout => "idle_timeout",
+            Self::IssuedInFuture => "issued_in_future",
+            Self::InvalidTimestamps => "invalid_timestamps",
+            Self::PayloadMismatch => "payload_mismatch",
+            Self::Revoked => "revoked",
+            Self::ChunksMismatch => "chunks_mismatch",
+            Self::SchemaMismatch => "schema_mismatch",
+            Self::UnsupportedType(_) => "unsupported_type",
+        }
     }
 }
 
@@ -388,6 +739,10 @@ impl fmt::Display for OpenError {
             Self::PayloadMismatch => {
                 f.write_str("session payload does not decode as the expected type")
             }
+            Self::SchemaMismatch => {
+                f.write_str("session was sealed as another type (type fingerprint differs)")
+            }
+            Self::UnsupportedType(err) => write!(f, "session type has no fingerprint: {err}"),
             Self::Revoked => f.write_str("session was revoked"),
             Self::ChunksMismatch => {
                 f.write_str("session cookie chunks are missing, duplicated or extra")
@@ -396,7 +751,93 @@ impl fmt::Display for OpenError {
     }
 }
 
-impl std::error::Error for OpenError {}
+impl std::error::Error for OpenError {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Self::UnsupportedType(err) => Some(err),
+            _ => None,
+        }
+    }
+}
+
+/// Why a type has no [fingerprint](crate::Fingerprint).
+///
+/// The fingerprint is traced from the type's `Deserialize` implementation.
+/// What postcard cannot decode (anything that needs `deserialize_any`) cannot
+/// be traced either; a type whose `Deserialize` refuses placeholder values
+/// cannot be traced. Such a type needs a schema name:
+/// [`SealerBuilder::with_schema_name`](crate::SealerBuilder::with_schema_name)
+/// or [`SessionConfigBuilder::with_schema_name`](crate::SessionConfigBuilder::with_schema_name).
+///
+/// ```
+/// use serde::Deserialize;
+/// use sealed_session::{Fingerprint, SchemaError};
+///
+/// #[derive(Deserialize)]
+/// #[serde(untagged)]
+/// # #[allow(dead_code)]
+/// enum Either { Number(u64), Text(String) }
+///
+/// assert_eq!(Fingerprint::of::<Either>().err(), Some(SchemaError::SelfDescribing));
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum SchemaError {
+    /// The type needs a self-describing format (`deserialize_any`,
+    /// `deserialize_identifier` or `deserialize_ignored_any`): untagged,
+    /// internally or adjacently tagged enums, flattened fields,
+    /// `serde_json::Value`. postcard cannot decode such types either.
+    SelfDescribing,
+    /// The type (or a type inside it) has no finite value, or it is an
+    /// enum without variants.
+    NoFiniteValue {
+        /// The serde name of the type.
+        type_name: &'static str,
+    },
+    /// Two different types inside the payload type have the same serde
+    /// name; rename one with `#[serde(rename = "...")]`.
+    NameConflict {
+        /// The serde name used twice.
+        type_name: &'static str,
+    },
+    /// A hand-written `Deserialize` asked for a number of elements other
+    /// than the struct or tuple it declared.
+    Unsupported,
+    /// The type's `Deserialize` refused the placeholder values of the trace
+    /// (for example a validating `try_from` conversion).
+    Rejected,
+    /// The type has too many enum variants nested in one another to be
+    /// traced in reasonable time.
+    TooComplex,
+}
+
+impl fmt::Display for SchemaError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::SelfDescribing => f.write_str(
+                "type needs a self-describing format (untagged, internally tagged or flattened); configure a schema name",
+            ),
+            Self::NoFiniteValue { type_name } => {
+                write!(f, "type {type_name} has no finite value; configure a schema name")
+            }
+            Self::NameConflict { type_name } => write!(
+                f,
+                "two different types are named {type_name}; rename one or configure a schema name"
+            ),
+            Self::Unsupported => f.write_str(
+                "type deserializes a different number of elements than it declares; configure a schema name",
+            ),
+            Self::Rejected => f.write_str(
+                "type refused the placeholder values of the trace; configure a schema name",
+            ),
+            Self::TooComplex => {
+                f.write_str("type is too complex to trace; configure a schema name")
+            }
+        }
+    }
+}
+
+impl std::error::Error for SchemaError {}
 
 /// Why a CSRF token was refused.
 ///

@@ -1,9 +1,23 @@
-//! The byte layout of a sealed value (wire format v1), its constants, strict
-//! base64url, the associated data, and the parse of a decoded value into an
-//! *untrusted* view.
+//! The wire format (v1) of a sealed value: its byte layout and constants.
 //!
-//! This module is pure: it touches no key, no cipher and no clock. FORMAT.md
-//! at the root of the repository is the normative description.
+//! FORMAT.md at the root of the repository is the normative description;
+//! the constants here are its field lengths, for code that sizes buffers or
+//! checks cookie lengths (another implementation, a proxy, a test). An
+//! application does not need them: [`Sealer`](crate::Sealer) and
+//! [`SessionConfig`](crate::SessionConfig) handle the format.
+//!
+//! ```
+//! use sealed_session::format::{encoded_len, ENVELOPE_OVERHEAD_BYTES, FORMAT_VERSION, HEADER_LEN};
+//!
+//! assert_eq!(FORMAT_VERSION, 1);
+//! assert_eq!(HEADER_LEN, 29);
+//! // An envelope around 100 bytes of plaintext, as cookie text.
+//! assert_eq!(encoded_len(ENVELOPE_OVERHEAD_BYTES + 100), 194);
+//! ```
+//!
+//! Inside the crate, this module also holds strict base64url, the
+//! associated data, and the parse of a decoded value into an *untrusted*
+//! view. It is pure: it touches no key, no cipher and no clock.
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::engine::GeneralPurpose;
@@ -101,6 +115,21 @@ pub(crate) fn with_aad<R>(
         at += part.len();
     }
     f(buf)
+}
+
+/// The key id a cookie value names, read from its first eight base64url
+/// characters (version, key id, and the first nonce byte) without decoding
+/// the rest; `None` if they do not decode or the version is not ours.
+/// Untrusted unless the value then authenticates: for logs only.
+pub(crate) fn claimed_key_id(value: &str) -> Option<KeyId> {
+    use base64::Engine as _;
+    let head = value.as_bytes().get(..8)?;
+    let mut bytes = [0u8; 6];
+    BASE64.decode_slice(head, &mut bytes).ok()?;
+    match bytes {
+        [FORMAT_VERSION, a, b, c, d, _] => Some(KeyId::new(u32::from_be_bytes([a, b, c, d]))),
+        _ => None,
+    }
 }
 
 /// A decoded value split into its fields, not yet authenticated: nothing in

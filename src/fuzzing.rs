@@ -1,12 +1,14 @@
-//! Fuzz-target bodies and a test-only sealing path, behind the internal
-//! `fuzzing` feature. Never enable it in production.
+//! Fuzz-target bodies and a test-only sealing path. Compiled only with
+//! `--cfg fuzzing` (set by cargo-fuzz, where this module is public) and for
+//! the crate's own unit tests; no cargo feature reaches it.
 //!
 //! Each body takes the fuzzer's bytes and panics only through an assertion
 //! that states the property it checks (a forged value that opens, a parser
 //! that accepts what it must refuse, a round trip that changes a value). The
 //! cargo-fuzz targets in `fuzz/fuzz_targets/` call these bodies and nothing
-//! else; `tests/fuzz_replay.rs` runs them over the committed seed corpora and
-//! every past crash, so the stable test suite replays them.
+//! else; the unit tests in `replay.rs` run them over the committed seed
+//! corpora and every past crash, so the stable test suite replays them, and
+//! those in `alloc.rs` measure the allocation bound of `authenticated_garbage`.
 //!
 //! Adding a target: write `pub fn NAME(data: &[u8])` here, list it in
 //! [`TARGETS`], add `fuzz/fuzz_targets/NAME.rs` and its `[[bin]]` in
@@ -17,6 +19,8 @@
 // (constant keys, arrays of known length) whose invariants are named where
 // they occur.
 #![allow(clippy::missing_panics_doc)]
+// Public for the fuzz targets; in the unit tests the module is private.
+#![cfg_attr(not(fuzzing), allow(unreachable_pub))]
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::OnceLock;
@@ -34,6 +38,7 @@ use crate::format::{
 };
 use crate::key::{Key, KeyId, KEY_LEN};
 use crate::keyring::Keyring;
+use crate::schema::Fingerprint;
 use crate::seal::{Sealer, DEFAULT_COOKIE_NAME, MAX_LIFETIME};
 
 /// A fuzz-target body: takes the fuzzer's bytes, panics only when a property
@@ -183,10 +188,10 @@ pub fn seal_plaintext(plaintext: &[u8]) -> String {
 }
 
 /// The postcard plaintext header: issued-at, last-active-at and expiry as
-/// varints, then the 16-byte session id.
+/// varints, the 16-byte session id, then the 8-byte type fingerprint.
 #[must_use]
-pub fn plaintext_header(times: [u64; 3], session_id: [u8; 16]) -> Vec<u8> {
-    let header = (times[0], times[1], times[2], session_id);
+pub fn plaintext_header(times: [u64; 3], session_id: [u8; 16], schema: Fingerprint) -> Vec<u8> {
+    let header = (times[0], times[1], times[2], session_id, schema.to_bytes());
     postcard::to_allocvec(&header).unwrap_or_default()
 }
 
@@ -504,7 +509,7 @@ pub fn roundtrip(data: &[u8]) {
 
     // Another cookie name, or another key under the same id: refused.
     let other_name = if name == "sid" { "sie" } else { "sid" };
-    let other = Sealer::builder(sealer.keyring().clone())
+    let other = Sealer::builder(Keyring::clone(&sealer.keyring()))
         .with_cookie_name(other_name)
         .with_absolute_ttl(StdDuration::from_secs(ttl))
         .without_idle_timeout()
@@ -614,9 +619,10 @@ enum Shape {
 /// (f) Arbitrary plaintext, sealed through the test-only path so that it
 /// authenticates, then opened as several payload types: always `Ok` or a
 /// typed error after authentication, never a panic. The first byte selects
-/// the plaintext: even, a valid timestamp header followed by the rest of the
-/// input as the payload (so the payload decoder runs); odd, the rest of the
-/// input as the whole plaintext.
+/// the plaintext: even, a valid header (timestamps, session id, and the
+/// fingerprint of the type opened) followed by the rest of the input as the
+/// payload (so the payload decoder runs); odd, the rest of the input as the
+/// whole plaintext.
 ///
 /// Allocation is bounded whatever length the plaintext claims. For a
 /// sequence, postcard gives serde no size hint when the claimed length
@@ -635,41 +641,53 @@ pub fn authenticated_garbage(data: &[u8]) {
         return;
     };
     let valid_header = mode & 1 == 0;
-    let plaintext = if valid_header {
-        let mut p = plaintext_header(VALID_TIMES, [0xA5; 16]);
-        p.extend_from_slice(rest);
-        p
-    } else {
-        rest.to_vec()
-    };
-    let value = seal_plaintext(&plaintext);
-    garbage_opens_as::<()>(&value, valid_header);
-    garbage_opens_as::<bool>(&value, valid_header);
-    garbage_opens_as::<u8>(&value, valid_header);
-    garbage_opens_as::<u64>(&value, valid_header);
-    garbage_opens_as::<i64>(&value, valid_header);
-    garbage_opens_as::<u128>(&value, valid_header);
-    garbage_opens_as::<f64>(&value, valid_header);
-    garbage_opens_as::<char>(&value, valid_header);
-    garbage_opens_as::<String>(&value, valid_header);
-    garbage_opens_as::<Vec<u8>>(&value, valid_header);
-    garbage_opens_as::<[u8; 32]>(&value, valid_header);
-    garbage_opens_as::<Vec<String>>(&value, valid_header);
-    garbage_opens_as::<Vec<Vec<u64>>>(&value, valid_header);
-    garbage_opens_as::<Option<Box<String>>>(&value, valid_header);
-    garbage_opens_as::<(u8, String, Vec<bool>)>(&value, valid_header);
-    garbage_opens_as::<BTreeMap<String, Vec<u8>>>(&value, valid_header);
-    garbage_opens_as::<HashMap<u64, String>>(&value, valid_header);
-    garbage_opens_as::<Login>(&value, valid_header);
-    garbage_opens_as::<Shape>(&value, valid_header);
-    garbage_opens_as::<FuzzPayload>(&value, valid_header);
+    let value = seal_plaintext(rest);
+    garbage_opens_as::<()>(&value, rest, valid_header);
+    garbage_opens_as::<bool>(&value, rest, valid_header);
+    garbage_opens_as::<u8>(&value, rest, valid_header);
+    garbage_opens_as::<u64>(&value, rest, valid_header);
+    garbage_opens_as::<i64>(&value, rest, valid_header);
+    garbage_opens_as::<u128>(&value, rest, valid_header);
+    garbage_opens_as::<f64>(&value, rest, valid_header);
+    garbage_opens_as::<char>(&value, rest, valid_header);
+    garbage_opens_as::<String>(&value, rest, valid_header);
+    garbage_opens_as::<Vec<u8>>(&value, rest, valid_header);
+    garbage_opens_as::<[u8; 32]>(&value, rest, valid_header);
+    garbage_opens_as::<Vec<String>>(&value, rest, valid_header);
+    garbage_opens_as::<Vec<Vec<u64>>>(&value, rest, valid_header);
+    garbage_opens_as::<Option<Box<String>>>(&value, rest, valid_header);
+    garbage_opens_as::<(u8, String, Vec<bool>)>(&value, rest, valid_header);
+    garbage_opens_as::<BTreeMap<String, Vec<u8>>>(&value, rest, valid_header);
+    garbage_opens_as::<HashMap<u64, String>>(&value, rest, valid_header);
+    garbage_opens_as::<Login>(&value, rest, valid_header);
+    garbage_opens_as::<Shape>(&value, rest, valid_header);
+    garbage_opens_as::<FuzzPayload>(&value, rest, valid_header);
 }
 
-fn garbage_opens_as<T: DeserializeOwned + core::fmt::Debug>(value: &str, valid_header: bool) {
+/// Opens `value` (the input as a whole plaintext) as `T`, or, with a valid
+/// header, a value whose plaintext is a valid header carrying `T`'s
+/// fingerprint followed by the input, so that the payload decoder runs.
+fn garbage_opens_as<T: DeserializeOwned + core::fmt::Debug + 'static>(
+    value: &str,
+    rest: &[u8],
+    valid_header: bool,
+) {
+    let typed;
+    let value = if valid_header {
+        let Ok(schema) = Fingerprint::of::<T>() else {
+            unreachable_property("every type opened here can be traced");
+        };
+        let mut plaintext = plaintext_header(VALID_TIMES, [0xA5; 16], schema);
+        plaintext.extend_from_slice(rest);
+        typed = seal_plaintext(&plaintext);
+        &typed
+    } else {
+        value
+    };
     let result = garbage_sealer().open_at::<T>(value, NOW);
     match result {
         Ok(_) => {}
-        Err(OpenError::PayloadMismatch) => {}
+        Err(OpenError::PayloadMismatch | OpenError::SchemaMismatch) => {}
         Err(e) => {
             assert!(
                 !valid_header && e.is_authenticated(),
@@ -955,3 +973,8 @@ pub fn chunks(data: &[u8]) {
         );
     }
 }
+
+#[cfg(test)]
+mod alloc;
+#[cfg(test)]
+mod replay;

@@ -1,5 +1,9 @@
-//! `Cookie` request-header parsing: borrowed slices, no allocation, linear
-//! work.
+//! Raw `Cookie` request-header parsing: borrowed slices, no allocation,
+//! linear work.
+//!
+//! [`SessionConfig::load`](crate::SessionConfig::load) uses these to find
+//! the session's cookies; they are public for adapters and tools that read
+//! `Cookie` headers themselves.
 
 /// The most cookies carrying the session's name that are tried, per request.
 ///
@@ -20,7 +24,7 @@ pub const MAX_COOKIE_CANDIDATES: usize = 8;
 /// valid UTF-8. Work is linear in the header length; nothing is allocated.
 ///
 /// ```
-/// use sealed_session::cookie_values;
+/// use sealed_session::header::cookie_values;
 ///
 /// let header = "theme=dark;  sid=first ; =sid ;sid=second;;x=1";
 /// let found: Vec<&str> = cookie_values(header.as_bytes(), "sid").collect();
@@ -39,7 +43,7 @@ pub fn cookie_values<'a>(header: &'a [u8], name: &'a str) -> CookieValues<'a> {
 /// value is not valid UTF-8 are skipped.
 ///
 /// ```
-/// use sealed_session::cookie_pairs;
+/// use sealed_session::header::cookie_pairs;
 ///
 /// let pairs: Vec<(&str, &str)> = cookie_pairs(b"a=1; =2; b ; c=").collect();
 /// assert_eq!(pairs, [("a", "1"), ("c", "")]);

@@ -8,7 +8,9 @@ use subtle::ConstantTimeEq;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
 
 use crate::error::KeyError;
-use crate::format::BASE64;
+// The wire format's strict engine (no padding; non-canonical trailing bits
+// refused), named here so that keys do not depend on the format module.
+use base64::engine::general_purpose::URL_SAFE_NO_PAD as BASE64;
 
 /// The length of a key in bytes.
 pub const KEY_LEN: usize = 32;

@@ -2,11 +2,13 @@
 
 use core::fmt;
 use std::collections::HashMap;
+use std::io::Read as _;
+use std::path::Path;
 use std::sync::Arc;
 
 use zeroize::Zeroizing;
 
-use crate::error::{KeyError, KeyErrorReason};
+use crate::error::{KeyError, KeyErrorReason, KeyLineHint, KeyringSwapError};
 use crate::key::{Key, KeyId};
 
 /// The keys of a deployment: one primary key that seals, and any number of
@@ -29,6 +31,8 @@ use crate::key::{Key, KeyId};
 /// SESSION_KEYS="20261201:<43 chars>,20261101:<43 chars>"
 /// ```
 ///
+/// The same text in a file is read by [`Keyring::from_file`].
+///
 /// # Rotation across a fleet
 ///
 /// 1. Generate a new key and **append** it to every server's line (open
@@ -41,6 +45,10 @@ use crate::key::{Key, KeyId};
 /// 3. After the longest session lifetime (the absolute lifetime), **drop** the
 ///    old key. Values still sealed with it are refused as
 ///    [`UnknownKeyId`](crate::OpenError::UnknownKeyId).
+///
+/// With the keyring in a file, each step is a change of the file that
+/// running servers pick up ([`Sealer::replace_keyring`](crate::Sealer::replace_keyring));
+/// [`Keyring::rotate_to`] makes the three files.
 ///
 /// ```
 /// use sealed_session::{Key, KeyId, Keyring};
@@ -167,11 +175,159 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// [`KeyError::MissingVariable`] if the variable is not set or not
-    /// Unicode, otherwise as [`Keyring::parse`].
+    /// [`KeyError::MissingVariable`] if the variable is not set,
+    /// [`KeyError::NotUnicodeVariable`] if it is not Unicode, and
+    /// [`KeyError::Variable`] wrapping the error of [`Keyring::parse`]
+    /// otherwise. Each names the variable; [`KeyError::Variable`] adds a
+    /// hint when the value has a common mistake: surrounding quotes (docker
+    /// env files keep them), a space after `:`, standard base64 or padding,
+    /// or a whole `NAME=value` assignment. No message shows key text.
+    ///
+    /// ```
+    /// use sealed_session::{KeyError, KeyLineHint, Keyring};
+    ///
+    /// # std::env::remove_var("NO_SUCH_KEYS");
+    /// assert_eq!(
+    ///     Keyring::from_env("NO_SUCH_KEYS").err(),
+    ///     Some(KeyError::MissingVariable { name: "NO_SUCH_KEYS".into() })
+    /// );
+    /// # std::env::set_var("SPACED_KEYS", "1: AAAA");
+    /// // SPACED_KEYS="1: AAAA"
+    /// match Keyring::from_env("SPACED_KEYS") {
+    ///     Err(KeyError::Variable { name, hint, .. }) => {
+    ///         assert_eq!(name, "SPACED_KEYS");
+    ///         assert_eq!(hint, Some(KeyLineHint::SpaceAfterColon));
+    ///     }
+    ///     other => panic!("expected a refused line, got {other:?}"),
+    /// }
+    /// ```
     pub fn from_env(name: &str) -> Result<Self, KeyError> {
-        let value = Zeroizing::new(std::env::var(name).map_err(|_| KeyError::MissingVariable)?);
-        Self::parse(&value)
+        let value = Zeroizing::new(std::env::var(name).map_err(|e| match e {
+            std::env::VarError::NotPresent => KeyError::MissingVariable {
+                name: name.to_owned(),
+            },
+            std::env::VarError::NotUnicode(_) => KeyError::NotUnicodeVariable {
+                name: name.to_owned(),
+            },
+        })?);
+        Self::parse(&value).map_err(|error| KeyError::Variable {
+            name: name.to_owned(),
+            error: Box::new(error),
+            hint: line_hint(&value),
+        })
+    }
+
+    /// Reads and parses the keyring line in the file at `path` (a mounted
+    /// secret, for example), in the syntax of [`Keyring::parse`]; a trailing
+    /// line break is allowed, as any white space around entries. At most
+    /// 64 KiB (over 1,000 keys) are read.
+    ///
+    /// # Security
+    ///
+    /// On Unix the file must be accessible to its owner only (mode `0600` or
+    /// `0400`): a file that its group or others may read or write is
+    /// refused, as anyone who reads it can forge sessions and anyone who
+    /// writes it can choose the keys. Mounted secrets often default to
+    /// wider modes: set Kubernetes' `defaultMode: 0400` or Docker's
+    /// `mode: 0400`. Elsewhere no permission check is made.
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::FileUnreadable`] if the file cannot be opened or read,
+    /// [`KeyError::FilePermissions`] for a group- or world-accessible file,
+    /// [`KeyError::FileTooLarge`], [`KeyError::FileNotUtf8`], otherwise as
+    /// [`Keyring::parse`]. No error contains key text or the path.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyError, KeyId, Keyring};
+    /// # let dir = std::env::temp_dir().join(format!("sealed-session-doc-{}", std::process::id()));
+    /// # std::fs::create_dir_all(&dir)?;
+    /// let path = dir.join("session-keys");
+    /// let ring = Keyring::new(KeyId::new(1), Key::generate());
+    /// std::fs::write(&path, ring.to_file_contents().as_bytes())?;
+    /// # #[cfg(unix)]
+    /// # {
+    /// # use std::os::unix::fs::PermissionsExt;
+    /// # std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o644))?;
+    /// # assert_eq!(Keyring::from_file(&path).err(), Some(KeyError::FilePermissions { mode: 0o644 }));
+    /// // chmod 600: only the owner may read it.
+    /// std::fs::set_permissions(&path, std::fs::Permissions::from_mode(0o600))?;
+    /// # }
+    /// let read = Keyring::from_file(&path)?;
+    /// assert_eq!(read.primary_id(), KeyId::new(1));
+    /// # std::fs::remove_dir_all(&dir)?;
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn from_file(path: impl AsRef<Path>) -> Result<Self, KeyError> {
+        let unreadable = |e: std::io::Error| KeyError::FileUnreadable { kind: e.kind() };
+        let file = std::fs::File::open(path).map_err(unreadable)?;
+        // The permissions of the file opened (symbolic links followed), not
+        // of a path that could change between the check and the read.
+        check_owner_only(&file.metadata().map_err(unreadable)?)?;
+        // Room for the whole limit up front: the buffer never grows, so no
+        // copy of the text is left behind in a freed allocation.
+        let mut bytes = Zeroizing::new(Vec::with_capacity(MAX_KEY_FILE_BYTES + 1));
+        file.take(MAX_KEY_FILE_BYTES as u64 + 1)
+            .read_to_end(&mut bytes)
+            .map_err(unreadable)?;
+        if bytes.len() > MAX_KEY_FILE_BYTES {
+            return Err(KeyError::FileTooLarge {
+                limit: MAX_KEY_FILE_BYTES,
+            });
+        }
+        let text = std::str::from_utf8(&bytes).map_err(|_| KeyError::FileNotUtf8)?;
+        Self::parse(text)
+    }
+
+    /// The keyring as the text of a key file: its line and a line break,
+    /// which [`Keyring::from_file`] reads back.
+    ///
+    /// # Security
+    ///
+    /// This is every secret key of the ring. The text is zeroized when
+    /// dropped; write it only to a secret store, in a file only its owner
+    /// can read.
+    #[must_use]
+    pub fn to_file_contents(&self) -> Zeroizing<String> {
+        let mut out = self.to_line();
+        out.push('\n');
+        out
+    }
+
+    /// The keyrings of the three steps of a rotation from this keyring to
+    /// the new key `key` under `id` (SECURITY.md, "Key rotation"): what a
+    /// key file holds after each step. A command-line tool prints them with
+    /// [`Keyring::to_file_contents`].
+    ///
+    /// # Errors
+    ///
+    /// [`KeyError::DuplicateId`] if `id` is in the ring,
+    /// [`KeyError::DuplicateKey`] if `key` is.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring};
+    ///
+    /// let ring = Keyring::new(KeyId::new(1), Key::generate());
+    /// let rotation = ring.rotate_to(KeyId::new(2), Key::generate())?;
+    /// let ids = |r: &Keyring| r.ids().map(KeyId::get).collect::<Vec<_>>();
+    /// assert_eq!(ids(rotation.added()), [1, 2]);
+    /// assert_eq!(ids(rotation.promoted()), [2, 1]);
+    /// assert_eq!(ids(rotation.dropped()), [2]);
+    /// assert!(ring.rotate_to(KeyId::new(1), Key::generate()).is_err());
+    /// # Ok::<(), sealed_session::KeyError>(())
+    /// ```
+    pub fn rotate_to(&self, id: KeyId, key: Key) -> Result<Rotation, KeyError> {
+        let added = self.clone().with_old_key(id, key)?;
+        let promoted = added.clone().with_primary(id)?;
+        let mut dropped = promoted.clone();
+        for old in self.ids() {
+            dropped = dropped.without_key(old)?;
+        }
+        Ok(Rotation {
+            added,
+            promoted,
+            dropped,
+        })
     }
 
     /// The keyring as one line, primary first, which [`Keyring::parse`] reads
@@ -204,6 +360,26 @@ impl Keyring {
     /// The ids of all keys, primary first.
     pub fn ids(&self) -> impl ExactSizeIterator<Item = KeyId> + '_ {
         self.entries.iter().map(|(id, _)| *id)
+    }
+
+    /// One more than the largest id in the ring: an id for a new key that is
+    /// not taken and sorts after every key of the ring. `None` when the
+    /// largest id is already 4294967295.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring};
+    ///
+    /// let ring = Keyring::new(KeyId::new(3), Key::generate())
+    ///     .with_old_key(KeyId::new(9), Key::generate())?;
+    /// assert_eq!(ring.next_id(), Some(KeyId::new(10)));
+    /// let full = Keyring::new(KeyId::new(u32::MAX), Key::generate());
+    /// assert_eq!(full.next_id(), None);
+    /// # Ok::<(), sealed_session::KeyError>(())
+    /// ```
+    #[must_use]
+    pub fn next_id(&self) -> Option<KeyId> {
+        let largest = self.ids().map(KeyId::get).max()?;
+        largest.checked_add(1).map(KeyId::new)
     }
 
     /// Whether a key with this id is in the ring.
@@ -243,6 +419,29 @@ impl Keyring {
         self.entries.get(pos).map(|(_, key)| &**key)
     }
 
+    /// Checks that `new` can replace this keyring on a running server: it
+    /// holds this ring's primary key, and no id of this ring names other
+    /// key bytes in `new`. Every shared id is compared (no early exit), in
+    /// constant time per key.
+    pub(crate) fn check_replacement(&self, new: &Self) -> Result<(), KeyringSwapError> {
+        let primary_id = self.primary_id();
+        if !new.contains(primary_id) {
+            return Err(KeyringSwapError::PrimaryMissing { id: primary_id });
+        }
+        let mut changed = None;
+        for (id, key) in &self.entries {
+            if let Some(other) = new.find(*id) {
+                if !other.ct_eq(key) && changed.is_none() {
+                    changed = Some(*id);
+                }
+            }
+        }
+        match changed {
+            Some(id) => Err(KeyringSwapError::KeyChanged { id }),
+            None => Ok(()),
+        }
+    }
+
     fn push(&mut self, id: KeyId, key: Key) -> Result<(), KeyError> {
         if self.index.contains_key(&id) {
             return Err(KeyError::DuplicateId { id });
@@ -279,8 +478,93 @@ impl fmt::Debug for Keyring {
     }
 }
 
+/// The keyrings after each step of a rotation to a new key, made by
+/// [`Keyring::rotate_to`]. Each step goes to every server (a deploy, or a
+/// change of the key file that running servers reload) before the next one
+/// starts.
+///
+/// Its `Debug` output shows key ids only.
+#[derive(Debug, Clone)]
+pub struct Rotation {
+    added: Keyring,
+    promoted: Keyring,
+    dropped: Keyring,
+}
+
+impl Rotation {
+    /// Step 1, **add**: the new key at the end. Servers open values sealed
+    /// with it; none seals with it yet.
+    #[must_use]
+    pub fn added(&self) -> &Keyring {
+        &self.added
+    }
+
+    /// Step 2, **promote**: the new key first. Servers seal with it; values
+    /// under the older keys still open and are re-sealed under it on their
+    /// next request. Start it once every server runs step 1.
+    #[must_use]
+    pub fn promoted(&self) -> &Keyring {
+        &self.promoted
+    }
+
+    /// Step 3, **drop**: the new key alone. Values under the older keys are
+    /// refused. Start it once every server runs step 2 and the absolute
+    /// lifetime has passed since.
+    #[must_use]
+    pub fn dropped(&self) -> &Keyring {
+        &self.dropped
+    }
+}
+
+/// The largest keyring file [`Keyring::from_file`] reads.
+const MAX_KEY_FILE_BYTES: usize = 64 * 1024;
+
+/// Refuses a file whose group or others have any permission (Unix).
+#[cfg(unix)]
+fn check_owner_only(metadata: &std::fs::Metadata) -> Result<(), KeyError> {
+    use std::os::unix::fs::PermissionsExt as _;
+    let mode = metadata.permissions().mode() & 0o777;
+    if mode & 0o077 != 0 {
+        return Err(KeyError::FilePermissions { mode });
+    }
+    Ok(())
+}
+
+/// No permission bits to check outside Unix.
+#[cfg(not(unix))]
+fn check_owner_only(_metadata: &std::fs::Metadata) -> Result<(), KeyError> {
+    Ok(())
+}
+
 fn is_line_space(c: char) -> bool {
     matches!(c, ' ' | '\t' | '\r' | '\n')
+}
+
+/// The likeliest mistake in a refused keyring line, judged from its shape
+/// alone: the characters looked at are separators, quotes and the few
+/// base64 characters that are wrong here, and nothing of the line is kept.
+pub(crate) fn line_hint(line: &str) -> Option<KeyLineHint> {
+    let trimmed = line.trim_matches(is_line_space);
+    let first_entry = trimmed.split(',').next().unwrap_or_default();
+    let before_colon = first_entry.split(':').next().unwrap_or_default();
+    if before_colon.contains('=') {
+        return Some(KeyLineHint::Assignment);
+    }
+    if trimmed.starts_with(['"', '\'']) || trimmed.ends_with(['"', '\'']) {
+        return Some(KeyLineHint::Quoted);
+    }
+    let entries = || trimmed.split(',').map(|e| e.trim_matches(is_line_space));
+    let keys = || entries().filter_map(|e| e.split_once(':').map(|(_, key)| key));
+    if keys().any(|key| key.starts_with(is_line_space)) {
+        return Some(KeyLineHint::SpaceAfterColon);
+    }
+    if keys().any(|key| key.contains(['+', '/'])) {
+        return Some(KeyLineHint::StandardBase64);
+    }
+    if keys().any(|key| key.ends_with('=')) {
+        return Some(KeyLineHint::Padding);
+    }
+    None
 }
 
 fn parse_entry(entry_text: &str, entry: usize) -> Result<(KeyId, Key), KeyError> {

@@ -7,7 +7,56 @@
 //! random session id, and the id of the key that sealed it, so a
 //! [`Keyring`] can rotate keys without logging anyone out.
 //!
-//! # Quick start
+//! # Quick start with axum
+//!
+//! With the `axum` feature, one layer gives every request its session:
+//!
+#![cfg_attr(feature = "axum", doc = "```")]
+#![cfg_attr(not(feature = "axum"), doc = "```text")]
+//! use axum::{routing::get, Router};
+//! use serde::{Deserialize, Serialize};
+//! use sealed_session::integrations::axum::{SessionHandle, SessionLayer};
+//! use sealed_session::{Keyring, SessionConfig};
+//!
+//! #[derive(Serialize, Deserialize, Default)]
+//! struct Visits { count: u32 }
+//!
+//! async fn count(session: SessionHandle<Visits>) -> String {
+//!     // Each call locks and releases: the handle may be held across .await.
+//!     let count = session.update(|visits| {
+//!         visits.count += 1;
+//!         visits.count
+//!     });
+//!     format!("visit {count}")
+//! }
+//!
+//! fn app() -> Result<Router, Box<dyn std::error::Error>> {
+//!     // SESSION_KEYS=1:<43 base64url characters>, from `sealed-session keygen`.
+//!     let keyring = Keyring::from_env("SESSION_KEYS")?;
+//!     let config = SessionConfig::builder(keyring).build()?;
+//!     Ok(Router::new()
+//!         .route("/", get(count))
+//!         .layer(SessionLayer::<Visits>::new(config)))
+//! }
+//! # let line = format!("1:{}", sealed_session::Key::generate().to_base64().as_str());
+//! # std::env::set_var("SESSION_KEYS", &line);
+//! let _app = app()?;
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! Keys: `cargo install sealed-session --features cli`, then
+//! `sealed-session keygen` prints a `SESSION_KEYS` line, and
+//! `sealed-session rotate` the three lines of a key rotation (README.md
+//! shows a one-liner that needs no Rust). A refused line is reported with the
+//! variable's name and a hint, such as quotes a docker env file kept.
+//! actix-web (`actix-web` feature) and hyper or anything on the `http` crate
+//! (`http` feature) have adapters of the same shape in [`integrations`].
+//!
+//! # Without a framework
+//!
+//! The core is [`Sealer`]: `seal` and `open` between your `T` and a cookie
+//! value. [`SessionConfig`] adds cookies, the save policy and the rest of
+//! [`Session`]; both are built from a [`Keyring`] with the same setters.
 //!
 //! ```
 //! use serde::{Deserialize, Serialize};
@@ -18,7 +67,6 @@
 //!
 //! # let line = format!("1:{}", sealed_session::Key::generate().to_base64().as_str());
 //! # std::env::set_var("SESSION_KEYS", &line);
-//! // SESSION_KEYS="1:<43 base64url characters>", made with Key::generate().
 //! let keyring = Keyring::from_env("SESSION_KEYS")?;
 //! let sealer = Sealer::builder(keyring).build()?;
 //!
@@ -28,6 +76,9 @@
 //! assert!(sealer.open::<Session>("forged").is_err());
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
+//!
+//! Lower still, [`format`](mod@format) holds the wire-format constants (FORMAT.md) and
+//! [`header`] the raw `Cookie` header parsers, for tools and other adapters.
 //!
 //! # Coming from express-session
 //!
@@ -45,7 +96,8 @@
 //! | `genid` | 128-bit random [`SessionId`], drawn by the crate |
 //! | `proxy` / `unset` | the framework's business / [`Session::destroy`] |
 //! | `req.session.x = …` / reading `req.session.x` | [`Session::get_or_insert_default`], [`Session::get_mut`], [`Session::insert`] / [`Session::get`] (typed `T`) |
-//! | `req.session.regenerate(cb)` | [`Session::regenerate`] (new id and issue time; data kept) |
+//! | `req.session.regenerate(cb)` | [`Session::regenerate`] (new id, issue time and CSRF secret; empty data) |
+//! | (actix-session's `renew`) | [`Session::renew`] (new id, issue time and CSRF secret; data kept) |
 //! | `req.session.destroy(cb)` | [`Session::destroy`] (removal cookie) |
 //! | `req.session.reload(cb)` / `save(cb)` | not needed: loaded once per request / saved by [`Session::finish`] |
 //! | `req.session.touch()` | [`Session::touch`] |
@@ -83,7 +135,28 @@
 //! | `http` | the `http` crate's `HeaderMap` in and out (hyper and friends) | `integrations::http` |
 //! | `axum` | a tower `Layer` and an axum extractor (implies `http`) | `integrations::axum` |
 //! | `actix-web` | a middleware and an extractor for actix-web 4 (its MSRV, 1.89 for actix-web 4.18, applies) | `integrations::actix` |
-//! | `fuzzing` | internal: fuzz-target bodies and a test-only sealing path; never enable in production | — |
+//! | `reload` | reloads a key file into a running sealer on SIGHUP or an interval, on tokio | [`KeyFileReloader`] |
+//! | `tracing` | an event for every refused cookie (reason and claimed key id, never the value), rotation re-seals, oversize sessions, and key reloads (key ids, never key bytes) | events under `sealed_session` |
+//! | `cli` | the `sealed-session` command (`keygen`, `rotate`); adds no dependency | `cargo install sealed-session --features cli` |
+//!
+//! # Edge runtimes (WebAssembly)
+//!
+//! With no store to reach, the core suits edge runtimes where none exists.
+//! On `wasm32-unknown-unknown` (Cloudflare Workers and other JavaScript
+//! hosts) it needs two things from the application:
+//! - **A clock of its own.** `std::time::SystemTime` panics on that target,
+//!   and [`SystemClock`] reads it. Give the builder a [`Clock`] that reads the
+//!   host's time (such as `js_sys::Date::now()`, in milliseconds) with
+//!   `with_clock`, or call the `*_at` methods with the time.
+//! - **getrandom's `wasm_js` backend** (`crypto.getRandomValues`) for keys,
+//!   session ids and nonces: add `getrandom = { version = "0.4", features =
+//!   ["wasm_js"] }` to the application's `Cargo.toml`. The crate does not
+//!   enable it itself, as it would break hosts without JavaScript.
+//!
+//! Nothing else in the core's dependencies needs threads, files or the
+//! network; `tests/edge` is a small crate that checks that the core compiles
+//! for `wasm32-unknown-unknown` with a clock of its own. The framework
+//! adapters are for native servers.
 //!
 //! # Minimum supported Rust version
 //!
@@ -111,33 +184,48 @@ mod config;
 mod cookie;
 mod csrf;
 mod error;
-mod format;
-#[cfg(feature = "fuzzing")]
+pub mod format;
+// Fuzz-target bodies and a test-only sealing path: public only where
+// cargo-fuzz builds the crate (`--cfg fuzzing`), private to the crate's own
+// unit tests, and absent from every other build, whatever its features.
+#[cfg(fuzzing)]
 #[doc(hidden)]
 pub mod fuzzing;
-mod header;
+#[cfg(all(test, not(fuzzing)))]
+mod fuzzing;
+pub mod header;
 pub mod integrations;
 mod key;
 mod keyring;
+mod load;
 mod meta;
 mod random;
+mod record;
+#[cfg(feature = "reload")]
+mod reload;
+mod schema;
 mod seal;
 mod session;
+mod settings;
 
 pub use chunk::MAX_CHUNKS;
 pub use clock::{Clock, FixedClock, SystemClock, UnixSeconds};
 pub use config::{Rolling, SessionConfig, SessionConfigBuilder, MAX_ATTRIBUTE_VALUE_BYTES};
 pub use cookie::SameSite;
 pub use csrf::CSRF_TOKEN_LEN;
-pub use error::{ConfigError, CsrfError, KeyError, KeyErrorReason, OpenError, SealError};
-pub use format::{
-    encoded_len, AAD_LABEL, DEFAULT_MAX_COOKIE_BYTES, ENVELOPE_OVERHEAD_BYTES, FORMAT_VERSION,
-    HEADER_LEN, KEY_ID_LEN, NONCE_LEN, SESSION_ID_LEN, TAG_LEN, VERSION_LEN,
+#[cfg(feature = "reload")]
+pub use error::ReloadError;
+pub use error::{
+    ConfigError, CsrfError, KeyError, KeyErrorReason, KeyLineHint, KeyringSwapError, OpenError,
+    SchemaError, SealError,
 };
-pub use header::{cookie_pairs, cookie_values, CookiePairs, CookieValues, MAX_COOKIE_CANDIDATES};
+pub use format::DEFAULT_MAX_COOKIE_BYTES;
 pub use key::{Key, KeyId, KEY_LEN};
-pub use keyring::Keyring;
+pub use keyring::{Keyring, Rotation};
 pub use meta::{Opened, SessionId, SessionMeta};
+#[cfg(feature = "reload")]
+pub use reload::{KeyFileReloader, Reloaded};
+pub use schema::{Fingerprint, FINGERPRINT_LEN, SCHEMA_NAME_PREFIX, SCHEMA_SHAPE_PREFIX};
 pub use seal::{
     Sealer, SealerBuilder, DEFAULT_ABSOLUTE_TTL, DEFAULT_CLOCK_SKEW, DEFAULT_COOKIE_NAME,
     DEFAULT_IDLE_TIMEOUT, MAX_LIFETIME,

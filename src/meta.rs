@@ -72,7 +72,7 @@ impl fmt::Debug for SessionId {
 ///     .with_absolute_ttl(Duration::from_secs(3600))
 ///     .with_idle_timeout(Duration::from_secs(600))
 ///     .build()?;
-/// let value = sealer.seal_at(&"cart", t0)?;
+/// let value = sealer.seal_at(&String::from("cart"), t0)?;
 /// let opened = sealer.open_at::<String>(&value, UnixSeconds::new(1_800_000_100))?;
 /// assert_eq!(opened.meta.issued_at(), t0);
 /// assert_eq!(opened.meta.last_active_at(), t0);

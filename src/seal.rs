@@ -2,18 +2,20 @@
 //! value. Associated data, XChaCha20-Poly1305, and postcard only after
 //! authentication.
 
+use core::any::TypeId;
 use core::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration as StdDuration;
 
+use arc_swap::ArcSwap;
 use base64::Engine as _;
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 use zeroize::{Zeroize, Zeroizing};
 
-use crate::clock::{Clock, SystemClock, UnixSeconds};
-use crate::error::{ConfigError, OpenError, SealError};
+use crate::clock::{Clock, UnixSeconds};
+use crate::error::{ConfigError, KeyringSwapError, OpenError, SchemaError, SealError};
 use crate::format::{
     self, BASE64, DEFAULT_MAX_COOKIE_BYTES, ENVELOPE_OVERHEAD_BYTES, FORMAT_VERSION, HEADER_LEN,
     KEY_ID_LEN, NONCE_LEN, SESSION_ID_LEN, TAG_LEN, VERSION_LEN,
@@ -21,6 +23,8 @@ use crate::format::{
 use crate::key::KeyId;
 use crate::keyring::Keyring;
 use crate::meta::{Opened, SessionId, SessionMeta};
+use crate::schema::{Fingerprint, FINGERPRINT_LEN};
+use crate::settings::{shared_setters, SealSettings};
 
 /// The default cookie name.
 pub const DEFAULT_COOKIE_NAME: &str = "__Host-session";
@@ -35,13 +39,19 @@ pub const DEFAULT_CLOCK_SKEW: StdDuration = StdDuration::from_secs(60);
 pub const MAX_LIFETIME: StdDuration = StdDuration::from_secs(36_525 * 24 * 60 * 60);
 
 /// The largest postcard header of the plaintext: three `u64` varints of at
-/// most 10 bytes each and the session id.
-const MAX_PLAIN_HEADER_LEN: usize = 3 * 10 + SESSION_ID_LEN;
+/// most 10 bytes each, the session id and the type fingerprint.
+const MAX_PLAIN_HEADER_LEN: usize = 3 * 10 + SESSION_ID_LEN + FINGERPRINT_LEN;
 
 /// Envelopes up to this size are built and opened in a buffer on the stack;
 /// larger ones (sessions of over ~400 bytes) in one on the heap. A typical
 /// session's envelope is about 150 bytes.
 const STACK_ENVELOPE_BYTES: usize = 512;
+
+/// Larger envelopes are serialized in one pass into a heap buffer as large as
+/// the cookie limit allows, as long as that is at most this size (the
+/// default 4096-byte limit allows about 3 KB); beyond it, the plaintext is
+/// measured first and the buffer allocated exactly.
+const HEAP_ENVELOPE_BOUND_BYTES: usize = 16 * 1024;
 
 /// Seals an application's data into cookie values and opens them again.
 ///
@@ -76,7 +86,9 @@ pub struct Sealer {
 }
 
 struct Inner {
-    keyring: Keyring,
+    /// Swapped whole at run time; `seal` and `open` load it once each, so a
+    /// request finishes with the keyring it started with.
+    keyring: ArcSwap<Keyring>,
     name: Box<str>,
     absolute_ttl: StdDuration,
     idle_timeout: Option<StdDuration>,
@@ -85,6 +97,17 @@ struct Inner {
     clock: Arc<dyn Clock>,
     /// Sessions issued before this instant (Unix seconds) are refused.
     not_before: AtomicU64,
+    /// Fingerprints of types given a schema name, and of their session
+    /// records.
+    schemas: Box<[NamedSchema]>,
+}
+
+/// A type whose fingerprint is its configured schema name.
+#[derive(Debug, Clone, Copy)]
+struct NamedSchema {
+    type_id: TypeId,
+    fingerprint: Fingerprint,
+    record: Fingerprint,
 }
 
 /// Builds a [`Sealer`]; every setting has a safe default.
@@ -105,65 +128,13 @@ struct Inner {
 #[must_use]
 pub struct SealerBuilder {
     keyring: Keyring,
-    name: String,
-    absolute_ttl: StdDuration,
-    idle_timeout: Option<StdDuration>,
-    clock_skew: StdDuration,
+    pub(crate) settings: SealSettings,
     max_cookie_bytes: usize,
-    clock: Arc<dyn Clock>,
-    not_before: UnixSeconds,
+    schemas: Vec<NamedSchema>,
 }
 
 impl SealerBuilder {
-    /// The cookie name, which is bound into every sealed value as associated
-    /// data: a value sealed for one name never opens under another.
-    ///
-    /// Default: `__Host-session`.
-    pub fn with_cookie_name(mut self, name: impl Into<String>) -> Self {
-        self.name = name.into();
-        self
-    }
-
-    /// The absolute lifetime: a session expires this long after it was
-    /// issued (or regenerated), however active it is. Re-sealing never
-    /// extends it. Whole seconds; at least 1 second.
-    ///
-    /// Default: 24 hours.
-    pub fn with_absolute_ttl(mut self, ttl: StdDuration) -> Self {
-        self.absolute_ttl = ttl;
-        self
-    }
-
-    /// The idle timeout: a session expires this long after its last
-    /// activity. Whole seconds; at least 1 second.
-    ///
-    /// Default: 30 minutes.
-    pub fn with_idle_timeout(mut self, timeout: StdDuration) -> Self {
-        self.idle_timeout = Some(timeout);
-        self
-    }
-
-    /// No idle timeout: only the absolute lifetime ends a session.
-    ///
-    /// # Security
-    ///
-    /// A stolen cookie then stays usable for the whole absolute lifetime
-    /// even if its owner went away. Keep the absolute lifetime short.
-    ///
-    /// Default: an idle timeout of 30 minutes.
-    pub fn without_idle_timeout(mut self) -> Self {
-        self.idle_timeout = None;
-        self
-    }
-
-    /// How far in the future an issue or activity time may be before a value
-    /// is refused, to absorb clock differences between servers of a fleet.
-    ///
-    /// Default: 60 seconds.
-    pub fn with_clock_skew(mut self, skew: StdDuration) -> Self {
-        self.clock_skew = skew;
-        self
-    }
+    shared_setters!(settings);
 
     /// The largest cookie, name plus value, in bytes. Sealing a larger value
     /// is an error; opening a larger one is refused before any decoding.
@@ -174,22 +145,55 @@ impl SealerBuilder {
         self
     }
 
-    /// The clock that `seal` and `open` read (the `*_at` variants take the
-    /// time as an argument instead).
+    /// Identifies the payload type `T` by an application-chosen schema name
+    /// ([`Fingerprint::from_name`], FORMAT.md §4.2) instead of its traced
+    /// shape: for types that cannot be traced (see [`SchemaError`]), or to
+    /// version a type by hand. A later call for the same type wins.
     ///
-    /// Default: [`SystemClock`].
-    pub fn with_clock(mut self, clock: impl Clock + 'static) -> Self {
-        self.clock = Arc::new(clock);
-        self
-    }
-
-    /// Refuses every session issued before `instant` (as
-    /// [`OpenError::Revoked`]): logs everyone out without rotating keys.
-    /// Can also be moved later with [`Sealer::set_not_before`].
+    /// # Security
     ///
-    /// Default: the Unix epoch (nothing refused).
-    pub fn with_not_before(mut self, instant: UnixSeconds) -> Self {
-        self.not_before = instant;
+    /// The name replaces the shape check: change it whenever `T` changes
+    /// (for example `"app/session v2"` after `"app/session v1"`), or values
+    /// of the old type are misread as the new one.
+    ///
+    /// ```
+    /// use serde::{Deserialize, Serialize};
+    /// use sealed_session::{Fingerprint, Key, KeyId, Keyring, Sealer};
+    ///
+    /// /// An address that must contain `@`: it refuses the trace's empty
+    /// /// placeholder string, so it cannot be traced.
+    /// #[derive(Serialize, Deserialize, PartialEq, Debug)]
+    /// #[serde(try_from = "String", into = "String")]
+    /// struct Email(String);
+    /// # impl TryFrom<String> for Email {
+    /// #     type Error = &'static str;
+    /// #     fn try_from(s: String) -> Result<Self, Self::Error> {
+    /// #         if s.contains('@') { Ok(Self(s)) } else { Err("not an address") }
+    /// #     }
+    /// # }
+    /// # impl From<Email> for String { fn from(e: Email) -> String { e.0 } }
+    /// # impl Clone for Email { fn clone(&self) -> Self { Self(self.0.clone()) } }
+    ///
+    /// assert!(Fingerprint::of::<Email>().is_err());
+    /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate()))
+    ///     .with_schema_name::<Email>("example/email v1")
+    ///     .build()?;
+    /// assert_eq!(sealer.fingerprint::<Email>()?, Fingerprint::from_name("example/email v1"));
+    /// let value = sealer.seal(&Email("ada@example.com".into()))?;
+    /// assert_eq!(sealer.open::<Email>(&value)?.payload, Email("ada@example.com".into()));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    ///
+    /// Default: every type is identified by its traced shape.
+    pub fn with_schema_name<T: 'static>(mut self, name: &str) -> Self {
+        let fingerprint = Fingerprint::from_name(name);
+        let named = NamedSchema {
+            type_id: TypeId::of::<T>(),
+            fingerprint,
+            record: fingerprint.session_record(),
+        };
+        self.schemas.retain(|s| s.type_id != named.type_id);
+        self.schemas.push(named);
         self
     }
 
@@ -202,32 +206,34 @@ impl SealerBuilder {
     /// over 100 years, [`ConfigError::LimitTooSmall`] for a size limit that
     /// cannot hold an empty session.
     pub fn build(self) -> Result<Sealer, ConfigError> {
-        if !is_cookie_name(&self.name) || self.name.len() > usize::from(u16::MAX) {
+        let settings = self.settings;
+        if !is_cookie_name(&settings.name) || settings.name.len() > usize::from(u16::MAX) {
             return Err(ConfigError::InvalidCookieName);
         }
         let lifetime_ok = |d: StdDuration| d.as_secs() >= 1 && d <= MAX_LIFETIME;
-        if !lifetime_ok(self.absolute_ttl)
-            || !self.idle_timeout.is_none_or(lifetime_ok)
-            || self.clock_skew > MAX_LIFETIME
+        if !lifetime_ok(settings.absolute_ttl)
+            || !settings.idle_timeout.is_none_or(lifetime_ok)
+            || settings.clock_skew > MAX_LIFETIME
         {
             return Err(ConfigError::InvalidLifetime);
         }
-        let minimum = min_cookie_bytes(self.name.len());
+        let minimum = min_cookie_bytes(settings.name.len());
         if self.max_cookie_bytes < minimum {
             return Err(ConfigError::LimitTooSmall { minimum });
         }
         Ok(Sealer {
             inner: Arc::new(Inner {
-                keyring: self.keyring,
-                name: self.name.into_boxed_str(),
-                absolute_ttl: StdDuration::from_secs(self.absolute_ttl.as_secs()),
-                idle_timeout: self
+                keyring: ArcSwap::from_pointee(self.keyring),
+                name: settings.name.into_boxed_str(),
+                absolute_ttl: StdDuration::from_secs(settings.absolute_ttl.as_secs()),
+                idle_timeout: settings
                     .idle_timeout
                     .map(|d| StdDuration::from_secs(d.as_secs())),
-                clock_skew: StdDuration::from_secs(self.clock_skew.as_secs()),
+                clock_skew: StdDuration::from_secs(settings.clock_skew.as_secs()),
                 max_cookie_bytes: self.max_cookie_bytes,
-                clock: self.clock,
-                not_before: AtomicU64::new(self.not_before.as_secs()),
+                clock: settings.clock,
+                not_before: AtomicU64::new(settings.not_before.as_secs()),
+                schemas: self.schemas.into_boxed_slice(),
             }),
         })
     }
@@ -286,13 +292,15 @@ pub(crate) fn is_cookie_name(name: &str) -> bool {
         })
 }
 
-/// The plaintext as sealed: three timestamps, the session id, the payload.
+/// The plaintext as sealed: three timestamps, the session id, the type
+/// fingerprint, the payload.
 #[derive(Serialize)]
 struct PlainRef<'a, T: ?Sized> {
     issued_at: u64,
     last_active_at: u64,
     expires_at: u64,
     session_id: &'a [u8; SESSION_ID_LEN],
+    schema: &'a [u8; FINGERPRINT_LEN],
     payload: &'a T,
 }
 
@@ -303,6 +311,7 @@ struct PlainHeader {
     last_active_at: u64,
     expires_at: u64,
     session_id: [u8; SESSION_ID_LEN],
+    schema: [u8; FINGERPRINT_LEN],
 }
 
 /// The timestamps and id that go into one sealed value.
@@ -318,14 +327,44 @@ impl Sealer {
     pub fn builder(keyring: Keyring) -> SealerBuilder {
         SealerBuilder {
             keyring,
-            name: DEFAULT_COOKIE_NAME.to_owned(),
-            absolute_ttl: DEFAULT_ABSOLUTE_TTL,
-            idle_timeout: Some(DEFAULT_IDLE_TIMEOUT),
-            clock_skew: DEFAULT_CLOCK_SKEW,
+            settings: SealSettings::default(),
             max_cookie_bytes: DEFAULT_MAX_COOKIE_BYTES,
-            clock: Arc::new(SystemClock),
-            not_before: UnixSeconds::EPOCH,
+            schemas: Vec::new(),
         }
+    }
+
+    /// The [`Fingerprint`] this sealer seals and expects for values of type
+    /// `T`: its configured schema name if it has one
+    /// ([`SealerBuilder::with_schema_name`]), otherwise its traced shape
+    /// (computed once per process, then looked up without allocating).
+    ///
+    /// # Errors
+    ///
+    /// A [`SchemaError`] if `T` cannot be traced and has no schema name.
+    pub fn fingerprint<T: DeserializeOwned + 'static>(&self) -> Result<Fingerprint, SchemaError> {
+        match self.named_schema(TypeId::of::<T>()) {
+            Some(named) => Ok(named.fingerprint),
+            None => Fingerprint::of::<T>(),
+        }
+    }
+
+    /// The fingerprint of the session layer's record holding data of type
+    /// `T` (FORMAT.md §11).
+    pub(crate) fn record_fingerprint<T: DeserializeOwned + 'static>(
+        &self,
+    ) -> Result<Fingerprint, SchemaError> {
+        /// A key of the fingerprint table distinct from `T`'s own.
+        struct RecordOf<T>(core::marker::PhantomData<T>);
+        match self.named_schema(TypeId::of::<T>()) {
+            Some(named) => Ok(named.record),
+            None => crate::schema::cached(TypeId::of::<RecordOf<T>>(), || {
+                Fingerprint::of::<T>().map(Fingerprint::session_record)
+            }),
+        }
+    }
+
+    fn named_schema(&self, type_id: TypeId) -> Option<&NamedSchema> {
+        self.inner.schemas.iter().find(|s| s.type_id == type_id)
     }
 
     /// Seals `payload` as a **new** session issued now: a fresh random
@@ -338,8 +377,12 @@ impl Sealer {
     /// is never truncated), [`SealError::Serialize`] if postcard cannot
     /// serialize the payload, [`SealError::Random`] if the operating system's
     /// random number generator fails, [`SealError::TimeOverflow`] if the
-    /// expiry does not fit in 64 bits.
-    pub fn seal<T: Serialize + ?Sized>(&self, payload: &T) -> Result<String, SealError> {
+    /// expiry does not fit in 64 bits, [`SealError::UnsupportedType`] if `T`
+    /// has no [`Fingerprint`].
+    pub fn seal<T>(&self, payload: &T) -> Result<String, SealError>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
         self.seal_at(payload, self.now())
     }
 
@@ -348,11 +391,13 @@ impl Sealer {
     /// # Errors
     ///
     /// As [`Sealer::seal`].
-    pub fn seal_at<T: Serialize + ?Sized>(
-        &self,
-        payload: &T,
-        now: UnixSeconds,
-    ) -> Result<String, SealError> {
+    pub fn seal_at<T>(&self, payload: &T, now: UnixSeconds) -> Result<String, SealError>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        let schema = self
+            .fingerprint::<T>()
+            .map_err(SealError::UnsupportedType)?;
         let expires_at = now
             .checked_add(self.inner.absolute_ttl)
             .ok_or(SealError::TimeOverflow)?;
@@ -372,7 +417,7 @@ impl Sealer {
             expires_at,
             session_id: &session_id,
         };
-        self.seal_with_nonce(payload, &stamp, &nonce)
+        self.seal_with_nonce(payload, schema, &stamp, &nonce)
     }
 
     /// Seals a new session issued at `now` under the given id (drawn earlier,
@@ -380,6 +425,7 @@ impl Sealer {
     pub(crate) fn seal_new_with_id<T: Serialize + ?Sized>(
         &self,
         payload: &T,
+        schema: Fingerprint,
         session_id: &SessionId,
         now: UnixSeconds,
     ) -> Result<String, SealError> {
@@ -392,7 +438,7 @@ impl Sealer {
             expires_at,
             session_id,
         };
-        self.seal_stamped(payload, &stamp)
+        self.seal_stamped(payload, schema, &stamp)
     }
 
     /// Seals `payload` as the **same** session `meta` describes, active now:
@@ -426,13 +472,30 @@ impl Sealer {
     /// assert_eq!(second.meta.expires_at(), first.meta.expires_at());
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
-    pub fn reseal_at<T: Serialize + ?Sized>(
+    pub fn reseal_at<T>(
         &self,
         payload: &T,
         meta: &SessionMeta,
         now: UnixSeconds,
+    ) -> Result<String, SealError>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        let schema = self
+            .fingerprint::<T>()
+            .map_err(SealError::UnsupportedType)?;
+        self.reseal_with_schema(payload, schema, meta, now)
+    }
+
+    /// [`Sealer::reseal_at`] with the fingerprint given.
+    pub(crate) fn reseal_with_schema<T: Serialize + ?Sized>(
+        &self,
+        payload: &T,
+        schema: Fingerprint,
+        meta: &SessionMeta,
+        now: UnixSeconds,
     ) -> Result<String, SealError> {
-        self.seal_stamped(payload, &reseal_stamp(meta, now)?)
+        self.seal_stamped(payload, schema, &reseal_stamp(meta, now)?)
     }
 
     /// [`Sealer::reseal_at`] at the clock's time.
@@ -440,11 +503,10 @@ impl Sealer {
     /// # Errors
     ///
     /// As [`Sealer::reseal_at`].
-    pub fn reseal<T: Serialize + ?Sized>(
-        &self,
-        payload: &T,
-        meta: &SessionMeta,
-    ) -> Result<String, SealError> {
+    pub fn reseal<T>(&self, payload: &T, meta: &SessionMeta) -> Result<String, SealError>
+    where
+        T: Serialize + DeserializeOwned + 'static,
+    {
         self.reseal_at(payload, meta, self.now())
     }
 
@@ -452,13 +514,16 @@ impl Sealer {
     ///
     /// The value is authenticated before anything in it is decoded; then the
     /// timestamps are checked (absolute expiry, idle timeout, issue time not
-    /// in the future beyond the skew allowance), and only then is the payload
-    /// decoded as `T`, with no bytes left over.
+    /// in the future beyond the skew allowance), then the type fingerprint
+    /// sealed with the value is compared with `T`'s ([`Sealer::fingerprint`]),
+    /// and only then is the payload decoded as `T`, with no bytes left over.
     ///
     /// # Errors
     ///
     /// An [`OpenError`] saying why; treat every one as "no session".
-    pub fn open<T: DeserializeOwned>(&self, value: &str) -> Result<Opened<T>, OpenError> {
+    /// [`OpenError::SchemaMismatch`] means the value was sealed as another
+    /// type; [`OpenError::UnsupportedType`] that `T` has no fingerprint.
+    pub fn open<T: DeserializeOwned + 'static>(&self, value: &str) -> Result<Opened<T>, OpenError> {
         self.open_at(value, self.now())
     }
 
@@ -472,11 +537,32 @@ impl Sealer {
     /// # Errors
     ///
     /// An [`OpenError`] saying why; treat every one as "no session".
-    pub fn open_at<T: DeserializeOwned>(
+    pub fn open_at<T: DeserializeOwned + 'static>(
         &self,
         value: &str,
         now: UnixSeconds,
     ) -> Result<Opened<T>, OpenError> {
+        let expected = self
+            .fingerprint::<T>()
+            .map_err(OpenError::UnsupportedType)?;
+        let (payload, meta) = self.open_with(value, now, |schema, rest| {
+            if schema != expected {
+                return Err(OpenError::SchemaMismatch);
+            }
+            decode_exact::<T>(rest)
+        })?;
+        Ok(Opened { payload, meta })
+    }
+
+    /// Opens `value` up to its payload: authenticates, checks the times,
+    /// then hands the sealed type fingerprint and the payload bytes to
+    /// `decode`, which compares the one and decodes the other.
+    pub(crate) fn open_with<R>(
+        &self,
+        value: &str,
+        now: UnixSeconds,
+        decode: impl FnOnce(Fingerprint, &[u8]) -> Result<R, OpenError>,
+    ) -> Result<(R, SessionMeta), OpenError> {
         let inner = &*self.inner;
         let actual = inner.name.len().saturating_add(value.len());
         if actual > inner.max_cookie_bytes {
@@ -506,8 +592,10 @@ impl Sealer {
             .map_err(|_| OpenError::Malformed)?;
         let bytes = buf.get_mut(..len).ok_or(OpenError::Malformed)?;
         let envelope = format::parse(bytes)?;
-        let key = inner
-            .keyring
+        // One load of the keyring (no lock, no allocation), held only while
+        // the key is in use: a swap meanwhile does not affect this request.
+        let keyring = inner.keyring.load();
+        let key = keyring
             .find(envelope.key_id)
             .ok_or(OpenError::UnknownKeyId)?;
         format::with_aad(
@@ -525,17 +613,15 @@ impl Sealer {
             },
         )
         .map_err(|()| OpenError::AuthenticationFailed)?;
+        let primary_id = keyring.primary_id();
+        drop(keyring);
         // Authenticated from here on.
         let plain: &[u8] = envelope.body;
         let (header, rest) = postcard::take_from_bytes::<PlainHeader>(plain)
             .map_err(|_| OpenError::PayloadMismatch)?;
-        let meta = self.check_times(&header, envelope.key_id, now)?;
-        let (payload, extra) =
-            postcard::take_from_bytes::<T>(rest).map_err(|_| OpenError::PayloadMismatch)?;
-        if !extra.is_empty() {
-            return Err(OpenError::PayloadMismatch);
-        }
-        Ok(Opened { payload, meta })
+        let meta = self.check_times(&header, envelope.key_id, primary_id, now)?;
+        let payload = decode(Fingerprint::from_bytes(header.schema), rest)?;
+        Ok((payload, meta))
     }
 
     /// The cookie name bound into every value.
@@ -544,10 +630,98 @@ impl Sealer {
         &self.inner.name
     }
 
-    /// The keyring.
+    /// The keyring in use now. It is a snapshot: a later
+    /// [`replace_keyring`](Self::replace_keyring) does not change it, and
+    /// holding it keeps its keys in memory, so drop it when done.
     #[must_use]
-    pub fn keyring(&self) -> &Keyring {
-        &self.inner.keyring
+    pub fn keyring(&self) -> Arc<Keyring> {
+        self.inner.keyring.load_full()
+    }
+
+    /// Replaces the keyring at run time, for this sealer and every clone of
+    /// it (the [`SessionConfig`](crate::SessionConfig) and framework layers
+    /// built on it included): the way a running server picks up a step of a
+    /// key rotation without a restart.
+    ///
+    /// Requests already sealing or opening finish with the keyring they
+    /// started with; later ones use `new`. The replaced keyring's keys are
+    /// zeroized once the last of those requests (and any
+    /// [`keyring`](Self::keyring) snapshot) drops it.
+    ///
+    /// # Errors
+    ///
+    /// The swap is refused, and the running keyring kept, when it would
+    /// leave a value this server sealed a moment ago unable to open:
+    /// [`KeyringSwapError::PrimaryMissing`] if `new` lacks the running
+    /// primary key (as when one step promotes a new key and drops the old
+    /// one), [`KeyringSwapError::KeyChanged`] if `new` holds other key bytes
+    /// under an id of the running keyring. Key bytes are compared in
+    /// constant time. After a key compromise, when logging everyone out is
+    /// the point, use [`dangerous_force_replace_keyring`](Self::dangerous_force_replace_keyring).
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, Sealer, UnixSeconds};
+    ///
+    /// let old = Key::generate();
+    /// let old_text = old.to_base64();
+    /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), old)).build()?;
+    /// let t0 = UnixSeconds::new(1_800_000_000);
+    /// let value = sealer.seal_at(&String::from("ada"), t0)?;
+    ///
+    /// // Add key 2 and promote it in one swap: key 1 still opens.
+    /// let new_text = Key::generate().to_base64();
+    /// let line = format!("2:{},1:{}", new_text.as_str(), old_text.as_str());
+    /// sealer.replace_keyring(Keyring::parse(&line)?)?;
+    /// let opened = sealer.open_at::<String>(&value, t0)?;
+    /// assert!(opened.meta.needs_reseal());
+    /// assert_eq!(sealer.keyring().primary_id(), KeyId::new(2));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replace_keyring(&self, new: Keyring) -> Result<(), KeyringSwapError> {
+        self.swap_keyring(new).map(drop)
+    }
+
+    /// Replaces the keyring at run time without the checks of
+    /// [`replace_keyring`](Self::replace_keyring).
+    ///
+    /// # Security
+    ///
+    /// Values sealed with a key that `new` lacks are refused from now on
+    /// (as [`OpenError::UnknownKeyId`]), and values under an id whose key
+    /// changed fail authentication: their sessions are logged out. That is
+    /// the point after a key compromise; anywhere else, prefer the checked
+    /// swap and the add, promote, drop steps.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, OpenError, Sealer, UnixSeconds};
+    ///
+    /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+    /// let t0 = UnixSeconds::new(1_800_000_000);
+    /// let value = sealer.seal_at(&String::from("ada"), t0)?;
+    /// sealer.dangerous_force_replace_keyring(Keyring::new(KeyId::new(2), Key::generate()));
+    /// assert_eq!(sealer.open_at::<String>(&value, t0).err(), Some(OpenError::UnknownKeyId));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn dangerous_force_replace_keyring(&self, new: Keyring) {
+        self.inner.keyring.store(Arc::new(new));
+    }
+
+    /// The checked swap; returns the keyring it replaced.
+    pub(crate) fn swap_keyring(&self, new: Keyring) -> Result<Arc<Keyring>, KeyringSwapError> {
+        let new = Arc::new(new);
+        loop {
+            let current = self.inner.keyring.load();
+            current.check_replacement(&new)?;
+            let previous = self
+                .inner
+                .keyring
+                .compare_and_swap(&current, Arc::clone(&new));
+            // Another swap may have happened since the check: check again
+            // against that one.
+            if Arc::ptr_eq(&previous, &current) {
+                return Ok(arc_swap::Guard::into_inner(previous));
+            }
+        }
     }
 
     /// The absolute lifetime of a session.
@@ -592,7 +766,7 @@ impl Sealer {
     ///
     /// let sealer = Sealer::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
     /// let t0 = UnixSeconds::new(1_800_000_000);
-    /// let value = sealer.seal_at(&"ada", t0)?;
+    /// let value = sealer.seal_at(&String::from("ada"), t0)?;
     /// sealer.set_not_before(UnixSeconds::new(1_800_000_001));
     /// assert_eq!(sealer.open_at::<String>(&value, t0).err(), Some(OpenError::Revoked));
     /// # Ok::<(), Box<dyn std::error::Error>>(())
@@ -613,11 +787,12 @@ impl Sealer {
     pub(crate) fn seal_stamped<T: Serialize + ?Sized>(
         &self,
         payload: &T,
+        schema: Fingerprint,
         stamp: &Stamp<'_>,
     ) -> Result<String, SealError> {
         let mut nonce = [0u8; NONCE_LEN];
         crate::random::fill(&mut nonce).map_err(|()| SealError::Random)?;
-        self.seal_with_nonce(payload, stamp, &nonce)
+        self.seal_with_nonce(payload, schema, stamp, &nonce)
     }
 
     /// Seals with the primary key and the given nonce. Only `seal_at`,
@@ -625,19 +800,23 @@ impl Sealer {
     /// never takes a nonce.
     ///
     /// The plaintext is serialized straight into a stack buffer; only when it
-    /// does not fit is its size measured and a heap buffer used. Either
+    /// does not fit is a heap buffer used (see
+    /// `HEAP_ENVELOPE_BOUND_BYTES`). Either
     /// buffer is zeroized on drop, whatever happens in between.
     fn seal_with_nonce<T: Serialize + ?Sized>(
         &self,
         payload: &T,
+        schema: Fingerprint,
         stamp: &Stamp<'_>,
         nonce: &[u8; NONCE_LEN],
     ) -> Result<String, SealError> {
+        let schema = schema.to_bytes();
         let plain = PlainRef {
             issued_at: stamp.issued_at.as_secs(),
             last_active_at: stamp.last_active_at.as_secs(),
             expires_at: stamp.expires_at.as_secs(),
             session_id: stamp.session_id.as_bytes(),
+            schema: &schema,
             payload,
         };
         let mut stack = Wiped([0u8; STACK_ENVELOPE_BYTES]);
@@ -657,6 +836,29 @@ impl Sealer {
                 .ok_or(SealError::Serialize)?;
             return self.finish_envelope(envelope, plain_len, nonce);
         }
+        // Too large for the stack. The cookie limit bounds the envelope: when
+        // that bound is modest, serialize once into a buffer of that size
+        // (truncated to what was written, so only those bytes are wiped).
+        let bound = self.max_envelope_len();
+        if bound <= HEAP_ENVELOPE_BOUND_BYTES {
+            let mut heap = Wiped(vec![0u8; bound]);
+            let room = heap
+                .0
+                .get_mut(HEADER_LEN..bound.saturating_sub(TAG_LEN))
+                .ok_or_else(|| self.too_large(bound))?;
+            match postcard::to_slice(&plain, room) {
+                Ok(body) => {
+                    let plain_len = body.len();
+                    heap.0.truncate(ENVELOPE_OVERHEAD_BYTES + plain_len);
+                    return self.finish_envelope(&mut heap.0, plain_len, nonce);
+                }
+                // Over the limit: measured below, for the error's figures.
+                Err(postcard::Error::SerializeBufferFull) => {}
+                Err(_) => return Err(SealError::Serialize),
+            }
+        }
+        // A limit raised for chunked sessions: measure first, then allocate
+        // exactly (a growing buffer would leave unwiped copies behind).
         let plain_len = postcard::serialize_with_flavor::<_, _, usize>(
             &plain,
             postcard::ser_flavors::Size::default(),
@@ -675,17 +877,30 @@ impl Sealer {
         self.finish_envelope(&mut heap.0, plain_len, nonce)
     }
 
+    /// The longest envelope whose cookie (name plus base64url value) fits
+    /// the size limit.
+    fn max_envelope_len(&self) -> usize {
+        let inner = &*self.inner;
+        let value = inner.max_cookie_bytes.saturating_sub(inner.name.len());
+        value / 4 * 3 + value % 4 * 3 / 4
+    }
+
+    /// The error for an envelope that cannot fit, with its figures.
+    fn too_large(&self, total: usize) -> SealError {
+        let inner = &*self.inner;
+        SealError::TooLarge {
+            actual: inner.name.len().saturating_add(format::encoded_len(total)),
+            limit: inner.max_cookie_bytes,
+        }
+    }
+
     /// Fails with [`SealError::TooLarge`] if an envelope of `total` bytes
     /// makes a cookie over the limit; returns the value's length otherwise.
     fn check_size(&self, total: usize) -> Result<usize, SealError> {
         let inner = &*self.inner;
         let value_len = format::encoded_len(total);
-        let actual = inner.name.len().saturating_add(value_len);
-        if actual > inner.max_cookie_bytes {
-            return Err(SealError::TooLarge {
-                actual,
-                limit: inner.max_cookie_bytes,
-            });
+        if inner.name.len().saturating_add(value_len) > inner.max_cookie_bytes {
+            return Err(self.too_large(total));
         }
         Ok(value_len)
     }
@@ -700,8 +915,10 @@ impl Sealer {
         nonce: &[u8; NONCE_LEN],
     ) -> Result<String, SealError> {
         let inner = &*self.inner;
-        let value_len = self.check_size(envelope.len())?;
-        let (key_id, key) = inner.keyring.primary();
+        let total = envelope.len();
+        let value_len = self.check_size(total)?;
+        let keyring = inner.keyring.load();
+        let (key_id, key) = keyring.primary();
         let (header, rest) = envelope.split_at_mut(HEADER_LEN);
         let (body, tag_out) = rest.split_at_mut(plain_len);
         write_header(header, key_id, nonce);
@@ -710,10 +927,7 @@ impl Sealer {
         let tag = format::with_aad(FORMAT_VERSION, key_id, inner.name.as_bytes(), |aad| {
             crate::cipher::seal(key.as_bytes(), nonce, aad, body)
         })
-        .map_err(|()| SealError::TooLarge {
-            actual: inner.name.len().saturating_add(value_len),
-            limit: inner.max_cookie_bytes,
-        })?;
+        .map_err(|()| self.too_large(total))?;
         tag_out.copy_from_slice(&tag);
         let mut out = String::with_capacity(value_len);
         BASE64.encode_string(&*envelope, &mut out);
@@ -724,6 +938,7 @@ impl Sealer {
         &self,
         header: &PlainHeader,
         key_id: KeyId,
+        primary_id: KeyId,
         now: UnixSeconds,
     ) -> Result<SessionMeta, OpenError> {
         let inner = &*self.inner;
@@ -766,7 +981,7 @@ impl Sealer {
             sealed_expires_at: sealed_expiry,
             idle_expires_at,
             key_id,
-            needs_reseal: key_id != inner.keyring.primary_id(),
+            needs_reseal: key_id != primary_id,
         })
     }
 }
@@ -776,13 +991,21 @@ impl fmt::Debug for Sealer {
         let inner = &*self.inner;
         f.debug_struct("Sealer")
             .field("cookie_name", &inner.name)
-            .field("keyring", &inner.keyring)
+            .field("keyring", &**inner.keyring.load())
             .field("absolute_ttl", &inner.absolute_ttl)
             .field("idle_timeout", &inner.idle_timeout)
             .field("clock_skew", &inner.clock_skew)
             .field("max_cookie_bytes", &inner.max_cookie_bytes)
             .field("not_before", &self.not_before())
             .finish_non_exhaustive()
+    }
+}
+
+/// Decodes the whole of `bytes` as `T` (FORMAT.md §5 step 8).
+pub(crate) fn decode_exact<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, OpenError> {
+    match postcard::take_from_bytes::<T>(bytes) {
+        Ok((payload, [])) => Ok(payload),
+        _ => Err(OpenError::PayloadMismatch),
     }
 }
 
@@ -806,3 +1029,39 @@ impl<B: AsMut<[u8]>> Drop for Wiped<B> {
 
 #[cfg(test)]
 mod vectors;
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use super::*;
+    use crate::key::Key;
+
+    fn key(seed: u8) -> Key {
+        let mut bytes = [seed; 32];
+        bytes[0] = seed.wrapping_add(1);
+        Key::from_bytes(bytes).unwrap()
+    }
+
+    /// A request in flight holds the keyring it loaded across a swap; the
+    /// replaced ring is freed (its keys zeroized) when that request ends.
+    #[test]
+    fn a_request_in_flight_keeps_its_keyring_until_it_ends() {
+        let sealer = Sealer::builder(Keyring::new(KeyId::new(1), key(1)))
+            .build()
+            .unwrap();
+        let in_flight = sealer.inner.keyring.load();
+        let weak = Arc::downgrade(&*in_flight);
+        let next = Keyring::clone(&in_flight)
+            .with_old_key(KeyId::new(2), key(2))
+            .unwrap()
+            .with_primary(KeyId::new(2))
+            .unwrap();
+        sealer.replace_keyring(next).unwrap();
+        assert_eq!(in_flight.primary_id(), KeyId::new(1));
+        assert_eq!(sealer.keyring().primary_id(), KeyId::new(2));
+        assert!(weak.upgrade().is_some());
+        drop(in_flight);
+        assert!(weak.upgrade().is_none());
+    }
+}

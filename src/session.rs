@@ -4,13 +4,16 @@
 use core::fmt;
 
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 use crate::clock::UnixSeconds;
 use crate::config::{Rolling, SessionConfig};
 use crate::error::{CsrfError, OpenError, SealError};
 use crate::header::MAX_COOKIE_CANDIDATES;
+use crate::key::KeyId;
 use crate::meta::{SessionId, SessionMeta};
+pub(crate) use crate::record::Record;
+use crate::record::RecordRef;
 
 /// The `Cache-Control` value offered with every `Set-Cookie`: no shared
 /// cache may store a response that carries one user's session.
@@ -27,20 +30,6 @@ pub(crate) fn vary_covers_cookie(value: &[u8]) -> bool {
         .split(|&b| b == b',')
         .map(|item| item.trim_ascii())
         .any(|item| item == b"*" || item.eq_ignore_ascii_case(b"cookie"))
-}
-
-/// What the session layer seals: the application's data and a pending flash
-/// message (postcard bytes of the application's flash type).
-#[derive(Serialize)]
-pub(crate) struct RecordRef<'a, T> {
-    pub(crate) data: Option<&'a T>,
-    pub(crate) flash: Option<&'a [u8]>,
-}
-
-#[derive(Deserialize)]
-struct Record<T> {
-    data: Option<T>,
-    flash: Option<Vec<u8>>,
 }
 
 /// One request's session: load it with [`SessionConfig::load`], read and
@@ -61,7 +50,8 @@ struct Record<T> {
 ///     .with_clock(FixedClock::new(UnixSeconds::new(1_800_000_000)))
 ///     .build()?;
 ///
-/// // Log in: regenerate against session fixation, then store the user.
+/// // Log in: regenerate against session fixation (it starts the session
+/// // over, empty), then store the user.
 /// let mut session = config.new_session::<Data>();
 /// session.regenerate();
 /// session.get_or_insert_default().user = Some("ada".into());
@@ -79,6 +69,58 @@ struct Record<T> {
 /// assert!(response.set_cookie_headers()[0].starts_with("__Host-session=; Max-Age=0;"));
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+///
+/// # Changing your session type
+///
+/// Every cookie carries an authenticated [fingerprint](crate::Fingerprint)
+/// of the type it was sealed as (FORMAT.md §4.1, §11): field names and
+/// order, types, enum variants, nested types. A cookie of another type is
+/// never decoded as `T`; without a migration it gives a new session whose
+/// [`load_error`](Self::load_error) is
+/// [`SchemaMismatch`](OpenError::SchemaMismatch).
+///
+/// Safe changes keep the serde shape and names: renaming a Rust field or
+/// type while keeping its serde name (`#[serde(rename = "...")]`), methods,
+/// `Box<str>` for `String`. Every other change needs a migration, or logs
+/// everyone out: fields reordered, renamed, added (even an `Option` with
+/// `#[serde(default)]`) or removed, an integer widened, an enum variant
+/// added, a nested type changed.
+///
+/// ```
+/// use serde::{Deserialize, Serialize};
+/// use sealed_session::{Key, KeyId, Keyring, OpenError, SessionConfig};
+///
+/// // Safe: the serde name stays `user_id`.
+/// #[derive(Serialize, Deserialize)]
+/// struct Before { user_id: u64 }
+/// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+/// #[serde(rename = "Before")]
+/// struct Renamed { #[serde(rename = "user_id")] uid: u64 }
+///
+/// // Needs a migration: a field added.
+/// #[derive(Serialize, Deserialize, Debug, PartialEq)]
+/// struct After { user_id: u64, admin: bool }
+///
+/// let keyring = Keyring::new(KeyId::new(1), Key::generate());
+/// let config = SessionConfig::builder(keyring.clone()).build()?;
+/// let mut session = config.new_session::<Before>();
+/// session.insert(Before { user_id: 7 });
+/// let set_cookie = session.finish()?.into_set_cookie_headers().remove(0);
+/// let cookie = set_cookie.split(';').next().unwrap_or_default();
+///
+/// assert_eq!(config.load::<Renamed, _>(Some(cookie)).get(), Some(&Renamed { uid: 7 }));
+///
+/// let refused = config.load::<After, _>(Some(cookie));
+/// assert_eq!(refused.load_error(), Some(&OpenError::SchemaMismatch));
+///
+/// let migrating = SessionConfig::builder(keyring)
+///     .with_migration(|old: Before| After { user_id: old.user_id, admin: false })
+///     .build()?;
+/// let session = migrating.load::<After, _>(Some(cookie));
+/// assert_eq!(session.get(), Some(&After { user_id: 7, admin: false }));
+/// assert!(session.is_migrated()); // sealed again as `After` by `finish`
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
 pub struct Session<T> {
     config: SessionConfig,
     now: UnixSeconds,
@@ -91,6 +133,8 @@ pub struct Session<T> {
     destroyed: bool,
     touched: bool,
     load_error: Option<OpenError>,
+    /// The key id the cookie behind `load_error` named, when it was read.
+    load_error_key_id: Option<KeyId>,
     candidates_tried: usize,
     stale_cookie: bool,
     /// The id a new or regenerated session will be sealed under, drawn as
@@ -98,6 +142,8 @@ pub struct Session<T> {
     pending_id: Option<SessionId>,
     /// Bit `i` set: the request carried the chunk cookie `NAME.i`.
     chunks_present: u16,
+    /// The cookie was sealed as an earlier type and migrated.
+    migrated: bool,
 }
 
 /// What to do with the cookie at the end of a request.
@@ -123,10 +169,12 @@ impl<T> Session<T> {
             destroyed: false,
             touched: false,
             load_error: None,
+            load_error_key_id: None,
             candidates_tried: 0,
             stale_cookie: false,
             pending_id: None,
             chunks_present: 0,
+            migrated: false,
         }
     }
 
@@ -172,13 +220,55 @@ impl<T> Session<T> {
         self.data.take()
     }
 
-    /// Gives the session a new random id and a new issue time (so a new
-    /// absolute lifetime), keeping its data. Call it right after a login or
-    /// any change of privilege: a session id an attacker planted before the
-    /// login (session fixation) is then worthless, and CSRF tokens of the
-    /// old id stop working. On a new session that nothing is stored in,
-    /// it sends nothing (there is nothing to protect yet).
+    /// Starts the session over, as express-session's `regenerate` does: a
+    /// new random id, a new issue time (so a new absolute lifetime and a new
+    /// CSRF secret) and **no data**: the data, and any flash message, of the
+    /// session before are dropped. Call it right before a login or any
+    /// change of privilege, then store the logged-in state: a session an
+    /// attacker planted before the login (session fixation), and anything
+    /// stored in it, is then worthless, and CSRF tokens of the old id stop
+    /// working. To keep the data under a new id, use [`renew`](Self::renew).
+    ///
+    /// On a loaded session the response always carries the new cookie (an
+    /// empty session if nothing is stored afterwards); on a new session
+    /// that nothing is stored in, it sends nothing.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+    /// let mut session = config.new_session::<Vec<String>>();
+    /// session.insert(vec!["planted before login".into()]);
+    /// session.regenerate();
+    /// assert_eq!(session.get(), None);
+    /// session.insert(vec!["user ada".into()]);
+    /// assert_eq!(session.get().map(Vec::len), Some(1));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
     pub fn regenerate(&mut self) {
+        self.renew();
+        self.data = None;
+        self.flash_in = None;
+        self.flash_out = None;
+    }
+
+    /// Gives the session a new random id and a new issue time (so a new
+    /// absolute lifetime and a new CSRF secret), **keeping** its data and
+    /// flash message (actix-session's `renew`). For a login, prefer
+    /// [`regenerate`](Self::regenerate), which also drops what was stored
+    /// before it.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
+    ///
+    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+    /// let mut session = config.new_session::<u32>();
+    /// session.insert(7);
+    /// session.renew();
+    /// assert_eq!(session.get(), Some(&7));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn renew(&mut self) {
         self.regenerate = true;
         self.modified |= self.meta.is_some();
         self.pending_id = None;
@@ -245,10 +335,13 @@ impl<T> Session<T> {
             _ => false,
         };
         if revoked {
+            let key_id = self.meta.as_ref().map(SessionMeta::key_id);
+            trace_refused(&OpenError::Revoked, key_id);
             self.destroy();
             self.destroyed = false;
             self.stale_cookie = true;
             self.load_error = Some(OpenError::Revoked);
+            self.load_error_key_id = key_id;
         }
         revoked
     }
@@ -400,6 +493,44 @@ impl<T> Session<T> {
         self.load_error.as_ref()
     }
 
+    /// Whether the request's cookie was sealed as an earlier session type
+    /// and converted by a migration
+    /// ([`SessionConfigBuilder::with_migration`](crate::SessionConfigBuilder::with_migration)).
+    /// Such a session is sealed again, as the current type, in this
+    /// response.
+    #[must_use]
+    pub fn is_migrated(&self) -> bool {
+        self.migrated
+    }
+
+    /// The key id named by the cookie behind [`load_error`](Self::load_error),
+    /// when it could be read: for a value that failed authentication or
+    /// named an unknown key this is only what the client sent; for an
+    /// error after authentication it is the key that sealed it. `None` for
+    /// values too short or not base64url, and for chunk mismatches. For
+    /// logs and metrics only, like the error.
+    ///
+    /// ```
+    /// use sealed_session::{Key, KeyId, Keyring, OpenError, SessionConfig};
+    ///
+    /// let old = SessionConfig::builder(Keyring::new(KeyId::new(7), Key::generate())).build()?;
+    /// let mut session = old.new_session::<u32>();
+    /// session.insert(1);
+    /// let set_cookie = session.finish()?.into_set_cookie_headers().remove(0);
+    /// let cookie = set_cookie.split(';').next().unwrap_or_default();
+    ///
+    /// // A deploy that lost key 7.
+    /// let new = SessionConfig::builder(Keyring::new(KeyId::new(8), Key::generate())).build()?;
+    /// let session = new.load::<u32, _>(Some(cookie));
+    /// assert_eq!(session.load_error(), Some(&OpenError::UnknownKeyId));
+    /// assert_eq!(session.load_error_key_id(), Some(KeyId::new(7)));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[must_use]
+    pub fn load_error_key_id(&self) -> Option<KeyId> {
+        self.load_error_key_id
+    }
+
     /// The time this request is handled at.
     #[must_use]
     pub fn now(&self) -> UnixSeconds {
@@ -432,7 +563,7 @@ impl<T> Session<T> {
     /// with an error page), and the other [`SealError`]s of sealing.
     pub fn finish(self) -> Result<ResponseCookies, SealError>
     where
-        T: Serialize,
+        T: Serialize + DeserializeOwned + 'static,
     {
         self.response_cookies()
     }
@@ -446,11 +577,28 @@ impl<T> Session<T> {
     /// As [`finish`](Self::finish).
     pub fn response_cookies(&self) -> Result<ResponseCookies, SealError>
     where
-        T: Serialize,
+        T: Serialize + DeserializeOwned + 'static,
+    {
+        let result = self.seal_cookies();
+        #[cfg(feature = "tracing")]
+        if let Err(SealError::TooLarge { actual, limit }) = &result {
+            tracing::warn!(actual, limit, "session too large for its cookie");
+        }
+        result
+    }
+
+    fn seal_cookies(&self) -> Result<ResponseCookies, SealError>
+    where
+        T: Serialize + DeserializeOwned + 'static,
     {
         let inner = self.config.inner();
         let sealer = &inner.sealer;
         let emit = self.decide();
+        let schema = || {
+            sealer
+                .record_fingerprint::<T>()
+                .map_err(SealError::UnsupportedType)
+        };
         let flash = match &self.flash_out {
             Some(out) => Some(out.as_slice()),
             None => self.flash_in.as_deref(),
@@ -469,7 +617,14 @@ impl<T> Session<T> {
                 return Ok(ResponseCookies { set_cookies: out });
             }
             (Emit::Reseal, Some(meta)) => {
-                let value = sealer.reseal_at(&record, meta, self.now)?;
+                #[cfg(feature = "tracing")]
+                if meta.needs_reseal() {
+                    tracing::debug!(
+                        from_key_id = meta.key_id().get(),
+                        "session re-sealed under the primary key"
+                    );
+                }
+                let value = sealer.reseal_with_schema(&record, schema()?, meta, self.now)?;
                 let max_age = meta
                     .expires_at()
                     .as_secs()
@@ -478,8 +633,11 @@ impl<T> Session<T> {
             }
             (Emit::SealNew | Emit::Reseal, _) => {
                 let value = match &self.pending_id {
-                    Some(id) => sealer.seal_new_with_id(&record, id, self.now)?,
-                    None => sealer.seal_new_with_id(&record, &SessionId::generate()?, self.now)?,
+                    Some(id) => sealer.seal_new_with_id(&record, schema()?, id, self.now)?,
+                    None => {
+                        let id = SessionId::generate()?;
+                        sealer.seal_new_with_id(&record, schema()?, &id, self.now)?
+                    }
                 };
                 (value, sealer.absolute_ttl().as_secs())
             }
@@ -566,7 +724,7 @@ impl<T> Session<T> {
     }
 }
 
-impl<T: DeserializeOwned> Session<T> {
+impl<T: DeserializeOwned + 'static> Session<T> {
     /// Records which chunk cookies the request carried.
     pub(crate) fn note_chunks(&mut self, present: u16) {
         self.chunks_present = present;
@@ -579,11 +737,12 @@ impl<T: DeserializeOwned> Session<T> {
             return false;
         }
         self.candidates_tried += 1;
-        self.record_error(err);
+        self.record_error(err, None);
         self.candidates_tried < MAX_COOKIE_CANDIDATES
     }
 
-    fn record_error(&mut self, err: OpenError) {
+    fn record_error(&mut self, err: OpenError, key_id: Option<KeyId>) {
+        trace_refused(&err, key_id);
         // Only a cookie that is ours and definitely dead is removed. A
         // payload of another type or a time in the future may come from a
         // peer server running another version or with another clock.
@@ -599,6 +758,7 @@ impl<T: DeserializeOwned> Session<T> {
         };
         if better {
             self.load_error = Some(err);
+            self.load_error_key_id = key_id;
         }
     }
 
@@ -608,20 +768,58 @@ impl<T: DeserializeOwned> Session<T> {
             return false;
         }
         self.candidates_tried += 1;
-        match self.config.sealer().open_at::<Record<T>>(value, self.now) {
-            Ok(opened) => {
-                self.data = opened.payload.data;
-                self.flash_in = opened.payload.flash;
-                self.meta = Some(opened.meta);
+        let sealer = self.config.sealer();
+        let opened = match sealer.record_fingerprint::<T>() {
+            Ok(current) => sealer.open_with(value, self.now, |schema, rest| {
+                if schema == current {
+                    let record = crate::seal::decode_exact::<Record<T>>(rest)?;
+                    Ok((record, false))
+                } else {
+                    let record = self.config.migrate::<T>(schema, current, rest)?;
+                    Ok((record, true))
+                }
+            }),
+            Err(err) => Err(OpenError::UnsupportedType(err)),
+        };
+        match opened {
+            Ok(((record, migrated), meta)) => {
+                self.data = record.data;
+                self.flash_in = record.flash;
+                self.meta = Some(meta);
                 self.load_error = None;
+                self.load_error_key_id = None;
                 self.stale_cookie = false;
+                // Sealed again as the current type in this response.
+                self.migrated = migrated;
+                self.modified |= migrated;
                 false
             }
             Err(err) => {
-                self.record_error(err);
+                let key_id = match err {
+                    OpenError::TooLarge { .. }
+                    | OpenError::Malformed
+                    | OpenError::UnsupportedVersion => None,
+                    _ => crate::format::claimed_key_id(value),
+                };
+                self.record_error(err, key_id);
                 self.candidates_tried < MAX_COOKIE_CANDIDATES
             }
         }
+    }
+}
+
+/// One event per refused cookie (with the `tracing` feature): the reason and
+/// the key id when known, never the value.
+#[cfg_attr(not(feature = "tracing"), allow(unused_variables))]
+fn trace_refused(err: &OpenError, key_id: Option<KeyId>) {
+    #[cfg(feature = "tracing")]
+    match key_id {
+        Some(id) => tracing::info!(
+            reason = err.as_str(),
+            key_id = id.get(),
+            "session cookie refused"
+        ),
+        None => tracing::info!(reason = err.as_str(), "session cookie refused"),
     }
 }
 
@@ -635,6 +833,7 @@ impl<T> fmt::Debug for Session<T> {
             .field("modified", &self.modified)
             .field("regenerate", &self.regenerate)
             .field("destroyed", &self.destroyed)
+            .field("migrated", &self.migrated)
             .field("load_error", &self.load_error)
             .finish_non_exhaustive()
     }
@@ -702,5 +901,116 @@ impl fmt::Debug for ResponseCookies {
         f.debug_struct("ResponseCookies")
             .field("set_cookie_names", &names)
             .finish_non_exhaustive()
+    }
+}
+
+#[cfg(all(test, feature = "tracing"))]
+mod tracing_tests {
+    use core::fmt::Write as _;
+    use std::sync::{Arc, Mutex};
+
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing::{Event, Metadata, Subscriber};
+
+    use crate::{Key, KeyId, Keyring, OpenError, SealError, SessionConfig};
+
+    /// Records each event as `message field=value ...`, on this thread only
+    /// (installed with `with_default`).
+    #[derive(Clone, Default)]
+    struct Capture(Arc<Mutex<Vec<String>>>);
+
+    struct Line(String);
+
+    impl Visit for Line {
+        fn record_debug(&mut self, field: &Field, value: &dyn fmt::Debug) {
+            let _ = write!(self.0, " {}={value:?}", field.name());
+        }
+    }
+
+    impl Subscriber for Capture {
+        fn enabled(&self, _: &Metadata<'_>) -> bool {
+            true
+        }
+        fn new_span(&self, _: &Attributes<'_>) -> Id {
+            Id::from_u64(1)
+        }
+        fn record(&self, _: &Id, _: &Record<'_>) {}
+        fn record_follows_from(&self, _: &Id, _: &Id) {}
+        fn event(&self, event: &Event<'_>) {
+            let mut line = Line(event.metadata().level().to_string());
+            event.record(&mut line);
+            self.0.lock().unwrap().push(line.0);
+        }
+        fn enter(&self, _: &Id) {}
+        fn exit(&self, _: &Id) {}
+    }
+
+    fn events(run: impl FnOnce()) -> Vec<String> {
+        let capture = Capture::default();
+        tracing::subscriber::with_default(capture.clone(), run);
+        let lines = capture.0.lock().unwrap().clone();
+        lines
+    }
+
+    use super::fmt;
+
+    #[test]
+    fn refused_rotated_and_oversize_sessions_are_events_without_values() {
+        let old_text = Key::generate().to_base64().to_string();
+        let old_key = || Key::from_base64(&old_text).unwrap();
+        let old = SessionConfig::builder(Keyring::new(KeyId::new(7), old_key()))
+            .build()
+            .unwrap();
+        let mut session = old.new_session::<String>();
+        session.insert("secret data".to_owned());
+        let set_cookie = session
+            .finish()
+            .unwrap()
+            .into_set_cookie_headers()
+            .remove(0);
+        let cookie = set_cookie.split(';').next().unwrap().to_owned();
+        let value = cookie.split_once('=').unwrap().1.to_owned();
+
+        // A deploy that lost key 7, then one that keeps it as an old key.
+        let lost = SessionConfig::builder(Keyring::new(KeyId::new(8), Key::generate()))
+            .build()
+            .unwrap();
+        let rotated = SessionConfig::builder(
+            Keyring::new(KeyId::new(8), Key::generate())
+                .with_old_key(KeyId::new(7), old_key())
+                .unwrap(),
+        )
+        .build()
+        .unwrap();
+        let mut too_large = None;
+        let seen = events(|| {
+            let session = lost.load::<String, _>(Some(&cookie));
+            assert_eq!(session.load_error(), Some(&OpenError::UnknownKeyId));
+            let session = lost.load::<String, _>(Some("__Host-session=garbage"));
+            assert_eq!(session.load_error(), Some(&OpenError::Malformed));
+            let session = rotated.load::<String, _>(Some(&cookie));
+            assert!(session.finish().unwrap().set_cookie_headers().len() == 1);
+            let mut session = rotated.new_session::<String>();
+            session.insert("x".repeat(5000));
+            too_large = session.finish().err();
+        });
+        let Some(SealError::TooLarge { actual, limit }) = too_large else {
+            panic!("expected TooLarge, got {too_large:?}");
+        };
+        let oversize =
+            format!("WARN message=session too large for its cookie actual={actual} limit={limit}");
+        assert_eq!(
+            seen,
+            [
+                "INFO message=session cookie refused reason=\"unknown_key_id\" key_id=7",
+                "INFO message=session cookie refused reason=\"malformed\"",
+                "DEBUG message=session re-sealed under the primary key from_key_id=7",
+                &oversize,
+            ]
+        );
+        for line in &seen {
+            assert!(!line.contains(&value) && !line.contains("secret"), "{line}");
+        }
     }
 }

@@ -1,9 +1,11 @@
 //! actix-web integration: a [`SessionMiddleware`] that loads the session
 //! before the handler and writes its `Set-Cookie` headers after it, and the
-//! [`SessionHandle`] extractor.
+//! [`SessionHandle`] and [`RequireSession`] extractors. [`CsrfError`] and
+//! [`SealError`] are `ResponseError`s (`403` and `500`), so a handler can use
+//! `?` on them.
 //!
-//! actix-web re-exports its own `http` 0.2 types, so this module does not
-//! use [`integrations::http`](super::http).
+//! actix-web re-exports its own `http` 0.2 types; the shared adapter core
+//! writes into them through a small header trait.
 //!
 //! ```
 //! use actix_web::{http::header, test, web, App};
@@ -15,10 +17,11 @@
 //! struct Data { visits: u32 }
 //!
 //! async fn count(session: SessionHandle<Data>) -> String {
-//!     let mut session = session.lock();
-//!     let data = session.get_or_insert_default();
-//!     data.visits += 1;
-//!     format!("visit {}", data.visits)
+//!     let visits = session.update(|data| {
+//!         data.visits += 1;
+//!         data.visits
+//!     });
+//!     format!("visit {visits}")
 //! }
 //!
 //! # actix_web::rt::System::new().block_on(async {
@@ -50,39 +53,42 @@ use core::fmt;
 use std::future::{ready, Future, Ready};
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
 use actix_web::body::{EitherBody, MessageBody};
 use actix_web::dev::{Payload, Service, ServiceRequest, ServiceResponse, Transform};
 use actix_web::http::header::{
-    HeaderMap, HeaderValue, InvalidHeaderValue, CACHE_CONTROL, COOKIE, SET_COOKIE, VARY,
+    HeaderMap, HeaderName, HeaderValue, InvalidHeaderValue, CACHE_CONTROL, COOKIE, SET_COOKIE, VARY,
 };
 use actix_web::http::StatusCode;
 use actix_web::{Error, FromRequest, HttpMessage, HttpRequest, HttpResponse, ResponseError};
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::config::SessionConfig;
-use crate::error::SealError;
-use crate::meta::SessionMeta;
-use crate::session::{ResponseCookies, Session};
+use super::adapter::private::Sealed;
+use super::adapter::{Header, ResponseHeaders};
+use super::{AdapterResponse, SessionAdapter, SessionFuture};
+use crate::error::{CsrfError, SealError};
 
-type RevocationCheck<T> = Arc<dyn Fn(&T, &SessionMeta) -> bool + Send + Sync>;
-type ErrorResponse = Arc<dyn Fn(&SealError) -> HttpResponse + Send + Sync>;
+pub use super::{CachePolicy, RequireSession, SessionHandle};
 
-/// actix-web middleware that gives every request a [`Session<T>`] and writes
-/// its cookies into the response: `App::new().wrap(SessionMiddleware::<T>::new(config))`.
+/// actix-web middleware that gives every request a
+/// [`Session<T>`](crate::Session) and writes its cookies into the response:
+/// `App::new().wrap(SessionMiddleware::<T>::new(config))`. Its options are
+/// those of [`SessionAdapter`] (revocation check, error response, rejection
+/// hook, [`CachePolicy`]).
 ///
 /// After the handler, when the session has cookies to send, the middleware
-/// appends each `Set-Cookie`, sets `Cache-Control: private, no-store` and
-/// adds `Cookie` to `Vary`. If sealing fails (most often
-/// [`SealError::TooLarge`]: the session no longer fits a cookie), the
+/// appends each `Set-Cookie`, sets `Cache-Control: private, no-store`
+/// (replacing the handler's value; see [`CachePolicy`] to keep a stricter
+/// one, or to opt out) and adds `Cookie` to `Vary`. If sealing fails (most
+/// often [`SealError::TooLarge`]: the session no longer fits a cookie), the
 /// handler's response is replaced by a `500 Internal Server Error`, never a
 /// cookie the browser would drop; see
-/// [`with_error_response`](Self::with_error_response). An error that an
-/// inner service returns (rather than an error response) passes through
-/// without cookies.
+/// [`with_error_response`](SessionAdapter::with_error_response). An error
+/// that an inner service returns (rather than an error response) passes
+/// through without cookies.
 ///
 /// It is cheap to clone, and `Send`, so one value can serve every worker:
 ///
@@ -100,118 +106,51 @@ type ErrorResponse = Arc<dyn Fn(&SealError) -> HttpResponse + Send + Sync>;
 /// });
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
-pub struct SessionMiddleware<T> {
-    config: SessionConfig,
-    revocation: Option<RevocationCheck<T>>,
-    on_error: ErrorResponse,
-    _data: PhantomData<fn() -> T>,
-}
+///
+/// A custom response for an unsealable session:
+///
+/// ```
+/// use actix_web::{http::StatusCode, test, web, App, HttpResponse};
+/// use sealed_session::integrations::actix::{SessionHandle, SessionMiddleware};
+/// use sealed_session::{Key, KeyId, Keyring, SealError, SessionConfig};
+///
+/// async fn hoard(session: SessionHandle<Vec<u8>>) -> &'static str {
+///     session.insert(vec![0; 8_000]);
+///     "stored"
+/// }
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+/// let sessions = SessionMiddleware::<Vec<u8>>::new(config).with_error_response(|err| {
+///     let status = match err {
+///         SealError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+///         _ => StatusCode::INTERNAL_SERVER_ERROR,
+///     };
+///     HttpResponse::build(status).body("your basket is too big")
+/// });
+/// let app = test::init_service(App::new().route("/", web::get().to(hoard)).wrap(sessions)).await;
+/// let response = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
+/// assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
+/// assert!(response.headers().get("set-cookie").is_none());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+pub type SessionMiddleware<T> = SessionAdapter<T, HttpResponse>;
 
-impl<T> SessionMiddleware<T> {
-    /// Middleware using `config`.
-    #[must_use]
-    pub fn new(config: SessionConfig) -> Self {
-        Self {
-            config,
-            revocation: None,
-            on_error: Arc::new(default_error_response),
-            _data: PhantomData,
-        }
+impl Sealed for HttpResponse {}
+
+impl AdapterResponse for HttpResponse {
+    fn seal_failed(err: &SealError) -> Self {
+        err.error_response()
     }
 
-    /// Runs `is_revoked` on every loaded session before the handler; see
-    /// [`Session::revoke_if`].
-    ///
-    /// Default: no check.
-    ///
-    /// ```
-    /// use serde::{Deserialize, Serialize};
-    /// use sealed_session::integrations::actix::SessionMiddleware;
-    /// use sealed_session::{Key, KeyId, Keyring, SessionConfig, UnixSeconds};
-    ///
-    /// #[derive(Serialize, Deserialize)]
-    /// struct Data { user: String }
-    ///
-    /// // Sessions issued before a user's last password change are void.
-    /// fn password_changed_at(_user: &str) -> UnixSeconds { UnixSeconds::new(1_800_000_000) }
-    ///
-    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
-    /// let _sessions = SessionMiddleware::<Data>::new(config)
-    ///     .with_revocation_check(|data, meta| meta.issued_at() < password_changed_at(&data.user));
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn with_revocation_check(
-        mut self,
-        is_revoked: impl Fn(&T, &SessionMeta) -> bool + Send + Sync + 'static,
-    ) -> Self {
-        self.revocation = Some(Arc::new(is_revoked));
-        self
-    }
-
-    /// The response sent instead of the handler's when the session cannot be
-    /// sealed.
-    ///
-    /// Default: `500 Internal Server Error` with a short plain-text body.
-    ///
-    /// ```
-    /// use actix_web::{http::StatusCode, test, web, App, HttpResponse};
-    /// use sealed_session::integrations::actix::{SessionHandle, SessionMiddleware};
-    /// use sealed_session::{Key, KeyId, Keyring, SealError, SessionConfig};
-    ///
-    /// async fn hoard(session: SessionHandle<Vec<u8>>) -> &'static str {
-    ///     session.lock().insert(vec![0; 8_000]);
-    ///     "stored"
-    /// }
-    ///
-    /// # actix_web::rt::System::new().block_on(async {
-    /// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
-    /// let sessions = SessionMiddleware::<Vec<u8>>::new(config).with_error_response(|err| {
-    ///     let status = match err {
-    ///         SealError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-    ///         _ => StatusCode::INTERNAL_SERVER_ERROR,
-    ///     };
-    ///     HttpResponse::build(status).body("your basket is too big")
-    /// });
-    /// let app = test::init_service(App::new().route("/", web::get().to(hoard)).wrap(sessions)).await;
-    /// let response = test::call_service(&app, test::TestRequest::get().uri("/").to_request()).await;
-    /// assert_eq!(response.status(), StatusCode::PAYLOAD_TOO_LARGE);
-    /// assert!(response.headers().get("set-cookie").is_none());
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// # })?;
-    /// # Ok::<(), Box<dyn std::error::Error>>(())
-    /// ```
-    #[must_use]
-    pub fn with_error_response(
-        mut self,
-        respond: impl Fn(&SealError) -> HttpResponse + Send + Sync + 'static,
-    ) -> Self {
-        self.on_error = Arc::new(respond);
-        self
+    fn session_required() -> Self {
+        HttpResponse::Unauthorized().finish()
     }
 }
 
-impl<T> Clone for SessionMiddleware<T> {
-    fn clone(&self) -> Self {
-        Self {
-            config: self.config.clone(),
-            revocation: self.revocation.clone(),
-            on_error: Arc::clone(&self.on_error),
-            _data: PhantomData,
-        }
-    }
-}
-
-impl<T> fmt::Debug for SessionMiddleware<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionMiddleware")
-            .field("config", &self.config)
-            .field("revocation_check", &self.revocation.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S, B, T> Transform<S, ServiceRequest> for SessionMiddleware<T>
+impl<S, B, T> Transform<S, ServiceRequest> for SessionAdapter<T, HttpResponse>
 where
     S: Service<ServiceRequest, Response = ServiceResponse<B>, Error = Error>,
     S::Future: 'static,
@@ -256,117 +195,84 @@ where
 {
     type Response = ServiceResponse<EitherBody<B>>;
     type Error = Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Self::Response, Error>>>>;
+    type Future = SessionFuture<S::Future, T, HttpResponse>;
 
     fn poll_ready(&self, cx: &mut Context<'_>) -> Poll<Result<(), Error>> {
         self.service.poll_ready(cx)
     }
 
     fn call(&self, request: ServiceRequest) -> Self::Future {
-        let mut session: Session<T> = self
-            .middleware
-            .config
-            .load(request.headers().get_all(COOKIE));
-        if let Some(check) = &self.middleware.revocation {
-            session.revoke_if(|data, meta| check(data, meta));
+        let handle = self.middleware.start(request.headers().get_all(COOKIE));
+        {
+            let mut extensions = request.extensions_mut();
+            if let Some(respond) = self.middleware.session_required() {
+                extensions.insert(SessionRequiredResponse::<T>(respond, PhantomData));
+            }
+            extensions.insert(handle.clone());
         }
-        let handle = SessionHandle {
-            session: Arc::new(Mutex::new(session)),
-        };
-        request.extensions_mut().insert(handle.clone());
-        let on_error = Arc::clone(&self.middleware.on_error);
-        let response = self.service.call(request);
-        Box::pin(async move {
-            let mut response = response.await?;
-            let cookies = handle.lock().response_cookies();
-            let failure = match cookies {
-                Ok(cookies) => apply(&cookies, response.headers_mut())
-                    .err()
-                    .map(|_| SealError::Serialize),
-                Err(err) => Some(err),
-            };
-            Ok(match failure {
-                None => response.map_into_left_body(),
-                Some(err) => response.into_response(on_error(&err)).map_into_right_body(),
-            })
-        })
-    }
-}
-
-/// Writes `cookies` into actix response headers, as
-/// [`integrations::http::apply`](super::http) does for `http` 1.
-fn apply(cookies: &ResponseCookies, headers: &mut HeaderMap) -> Result<(), InvalidHeaderValue> {
-    if cookies.is_empty() {
-        return Ok(());
-    }
-    for value in cookies.set_cookie_headers() {
-        headers.append(SET_COOKIE, HeaderValue::from_str(value)?);
-    }
-    headers.insert(
-        CACHE_CONTROL,
-        HeaderValue::from_static(crate::session::CACHE_CONTROL),
-    );
-    let varies = headers
-        .get_all(VARY)
-        .any(|v| crate::session::vary_covers_cookie(v.as_bytes()));
-    if !varies {
-        headers.append(VARY, HeaderValue::from_static(crate::session::VARY));
-    }
-    Ok(())
-}
-
-fn default_error_response(err: &SealError) -> HttpResponse {
-    HttpResponse::InternalServerError()
-        .content_type("text/plain; charset=utf-8")
-        .body(super::seal_error_text(err))
-}
-
-/// The request's session, extracted in a handler. Clones share one session.
-///
-/// Lock it briefly and never across an `.await`:
-/// `let mut session = handle.lock(); …; drop(session);`.
-///
-/// ```
-/// use serde::{Deserialize, Serialize};
-/// use sealed_session::integrations::actix::SessionHandle;
-///
-/// #[derive(Serialize, Deserialize, Default)]
-/// struct Data { user: Option<String> }
-///
-/// async fn login(session: SessionHandle<Data>) -> &'static str {
-///     let mut session = session.lock();
-///     session.regenerate(); // against session fixation
-///     session.get_or_insert_default().user = Some("ada".into());
-///     "welcome"
-/// }
-/// # let _ = actix_web::web::post().to(login);
-/// ```
-pub struct SessionHandle<T> {
-    session: Arc<Mutex<Session<T>>>,
-}
-
-impl<T> SessionHandle<T> {
-    /// Locks the session for reading or changing it.
-    pub fn lock(&self) -> MutexGuard<'_, Session<T>> {
-        // A handler that panicked while holding the lock left the session
-        // as it was; using it is as safe as before the panic.
-        self.session.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl<T> Clone for SessionHandle<T> {
-    fn clone(&self) -> Self {
-        Self {
-            session: Arc::clone(&self.session),
+        SessionFuture {
+            inner: self.service.call(request),
+            handle,
+            adapter: self.middleware.clone(),
         }
     }
 }
 
-impl<T> fmt::Debug for SessionHandle<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionHandle").finish_non_exhaustive()
+impl<F, B, T> Future for SessionFuture<F, T, HttpResponse>
+where
+    F: Future<Output = Result<ServiceResponse<B>, Error>>,
+    T: Serialize + DeserializeOwned + 'static,
+{
+    type Output = Result<ServiceResponse<EitherBody<B>>, Error>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        Poll::Ready(Ok(
+            match this.adapter.finish(this.handle, response.headers_mut()) {
+                Ok(()) => response.map_into_left_body(),
+                Err(replacement) => response.into_response(replacement).map_into_right_body(),
+            },
+        ))
     }
 }
+
+fn name(header: Header) -> HeaderName {
+    match header {
+        Header::SetCookie => SET_COOKIE,
+        Header::CacheControl => CACHE_CONTROL,
+        Header::Vary => VARY,
+    }
+}
+
+impl ResponseHeaders for HeaderMap {
+    type Error = InvalidHeaderValue;
+
+    fn append(&mut self, header: Header, value: String) -> Result<(), InvalidHeaderValue> {
+        HeaderMap::append(self, name(header), HeaderValue::try_from(value)?);
+        Ok(())
+    }
+
+    fn append_static(&mut self, header: Header, value: &'static str) {
+        HeaderMap::append(self, name(header), HeaderValue::from_static(value));
+    }
+
+    fn set_static(&mut self, header: Header, value: &'static str) {
+        self.insert(name(header), HeaderValue::from_static(value));
+    }
+
+    fn any(&self, header: Header, test: fn(&[u8]) -> bool) -> bool {
+        self.get_all(name(header)).any(|v| test(v.as_bytes()))
+    }
+}
+
+/// The response configured with
+/// [`with_session_required_response`](SessionAdapter::with_session_required_response),
+/// carried to [`RequireSession`] in the request's extensions.
+struct SessionRequiredResponse<T>(
+    Arc<dyn Fn() -> HttpResponse + Send + Sync>,
+    PhantomData<fn() -> T>,
+);
 
 impl<T: 'static> FromRequest for SessionHandle<T> {
     type Error = MissingSessionMiddleware;
@@ -392,7 +298,7 @@ impl<T: 'static> FromRequest for SessionHandle<T> {
 /// use sealed_session::integrations::actix::SessionHandle;
 ///
 /// async fn count(session: SessionHandle<u32>) -> String {
-///     session.lock().get().copied().unwrap_or_default().to_string()
+///     session.get().unwrap_or_default().to_string()
 /// }
 ///
 /// # actix_web::rt::System::new().block_on(async {
@@ -416,5 +322,130 @@ impl std::error::Error for MissingSessionMiddleware {}
 impl ResponseError for MissingSessionMiddleware {
     fn status_code(&self) -> StatusCode {
         StatusCode::INTERNAL_SERVER_ERROR
+    }
+}
+
+/// The actix-web extractor: refuses the request with `401 Unauthorized` when
+/// the session holds no data, or with the response set by
+/// [`with_session_required_response`](SessionAdapter::with_session_required_response).
+///
+/// ```
+/// use actix_web::{http::StatusCode, test, web, App};
+/// use sealed_session::integrations::actix::{RequireSession, SessionMiddleware};
+/// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
+///
+/// async fn account(session: RequireSession<String>) -> String {
+///     session.get().unwrap_or_default()
+/// }
+///
+/// # actix_web::rt::System::new().block_on(async {
+/// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+/// let app = test::init_service(
+///     App::new()
+///         .route("/account", web::get().to(account))
+///         .wrap(SessionMiddleware::<String>::new(config)),
+/// )
+/// .await;
+/// let response = test::call_service(&app, test::TestRequest::get().uri("/account").to_request()).await;
+/// assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl<T: 'static> FromRequest for RequireSession<T> {
+    type Error = SessionRequired;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(request: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        let extensions = request.extensions();
+        let Some(handle) = extensions.get::<SessionHandle<T>>() else {
+            return ready(Err(SessionRequired {
+                response: None,
+                missing_middleware: true,
+            }));
+        };
+        if handle.has_data() {
+            return ready(Ok(Self(handle.clone())));
+        }
+        let response = extensions
+            .get::<SessionRequiredResponse<T>>()
+            .map(|respond| Arc::clone(&respond.0));
+        ready(Err(SessionRequired {
+            response,
+            missing_middleware: false,
+        }))
+    }
+}
+
+/// The error of [`RequireSession`]: the request has no session data (a
+/// `401`, or the configured response), or no [`SessionMiddleware<T>`]
+/// wraps the handler (a `500`).
+pub struct SessionRequired {
+    response: Option<Arc<dyn Fn() -> HttpResponse + Send + Sync>>,
+    missing_middleware: bool,
+}
+
+impl fmt::Debug for SessionRequired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SessionRequired")
+            .field("missing_middleware", &self.missing_middleware)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for SessionRequired {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.missing_middleware {
+            fmt::Display::fmt(&MissingSessionMiddleware, f)
+        } else {
+            f.write_str("this request needs a session")
+        }
+    }
+}
+
+impl ResponseError for SessionRequired {
+    fn status_code(&self) -> StatusCode {
+        if self.missing_middleware {
+            StatusCode::INTERNAL_SERVER_ERROR
+        } else {
+            StatusCode::UNAUTHORIZED
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match (&self.response, self.missing_middleware) {
+            (_, true) => MissingSessionMiddleware.error_response(),
+            (Some(respond), false) => respond(),
+            (None, false) => HttpResponse::session_required(),
+        }
+    }
+}
+
+/// A refused CSRF token is a `403 Forbidden` with a plain-text body that
+/// does not say which check failed.
+impl ResponseError for CsrfError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::FORBIDDEN
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::Forbidden()
+            .content_type("text/plain; charset=utf-8")
+            .body(super::CSRF_ERROR_TEXT)
+    }
+}
+
+/// A session that cannot be sealed is a `500 Internal Server Error` with a
+/// short plain-text body naming no session content (the middleware's
+/// default error response).
+impl ResponseError for SealError {
+    fn status_code(&self) -> StatusCode {
+        StatusCode::INTERNAL_SERVER_ERROR
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        HttpResponse::InternalServerError()
+            .content_type("text/plain; charset=utf-8")
+            .body(super::seal_error_text(self))
     }
 }

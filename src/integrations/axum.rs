@@ -1,6 +1,13 @@
 //! axum (tower) integration: a [`SessionLayer`] that loads the session before
 //! the handler and writes its `Set-Cookie` headers after it, and the
-//! [`SessionHandle`] extractor.
+//! [`SessionHandle`] and [`RequireSession`] extractors. [`CsrfError`] and
+//! [`SealError`] are responses (`403` and `500`), so a handler can use `?`
+//! on them.
+//!
+//! After the handler, when the session has cookies to send, the layer
+//! appends each `Set-Cookie`, sets `Cache-Control: private, no-store`
+//! (replacing the handler's value) and adds `Cookie` to `Vary`; see
+//! [`CachePolicy`] to keep a stricter value the handler set, or to opt out.
 //!
 //! ```
 //! use axum::{routing::get, Router};
@@ -12,10 +19,11 @@
 //! struct Data { visits: u32 }
 //!
 //! async fn count(session: SessionHandle<Data>) -> String {
-//!     let mut session = session.lock();
-//!     let data = session.get_or_insert_default();
-//!     data.visits += 1;
-//!     format!("visit {}", data.visits)
+//!     let visits = session.update(|data| {
+//!         data.visits += 1;
+//!         data.visits
+//!     });
+//!     format!("visit {visits}")
 //! }
 //!
 //! let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
@@ -29,12 +37,13 @@ use core::fmt;
 use std::future::Future;
 use std::marker::PhantomData;
 use std::pin::Pin;
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
-use std::task::{Context, Poll};
+use std::sync::Arc;
+use std::task::{ready, Context, Poll};
 
 use axum::body::Body;
 use axum::extract::FromRequestParts;
 use axum::response::{IntoResponse, Response};
+use http::header::COOKIE;
 use http::request::Parts;
 use http::{Request, StatusCode};
 use serde::de::DeserializeOwned;
@@ -42,87 +51,37 @@ use serde::Serialize;
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::config::SessionConfig;
-use crate::error::SealError;
-use crate::meta::SessionMeta;
-use crate::session::Session;
+use super::adapter::private::Sealed;
+use super::{AdapterResponse, SessionAdapter, SessionFuture};
+use crate::error::{CsrfError, SealError};
 
-type RevocationCheck<T> = Arc<dyn Fn(&T, &SessionMeta) -> bool + Send + Sync>;
-type ErrorResponse = Arc<dyn Fn(&SealError) -> Response + Send + Sync>;
+pub use super::{CachePolicy, RequireSession, SessionHandle};
 
-/// A tower [`Layer`] that gives every request a [`Session<T>`] and writes its
-/// cookies into the response.
+/// A tower [`Layer`] that gives every request a [`Session<T>`](crate::Session)
+/// and writes its cookies into the response; its options are those of
+/// [`SessionAdapter`] (revocation check, error response, rejection hook,
+/// [`CachePolicy`]).
 ///
 /// If sealing fails at the end of the request (most often
 /// [`SealError::TooLarge`]: the session no longer fits a cookie), the
 /// handler's response is replaced by a `500 Internal Server Error`, never a
 /// cookie the browser would drop; see
-/// [`with_error_response`](Self::with_error_response).
-pub struct SessionLayer<T> {
-    config: SessionConfig,
-    revocation: Option<RevocationCheck<T>>,
-    on_error: ErrorResponse,
-    _data: PhantomData<fn() -> T>,
-}
+/// [`with_error_response`](SessionAdapter::with_error_response).
+pub type SessionLayer<T> = SessionAdapter<T, Response>;
 
-impl<T> SessionLayer<T> {
-    /// A layer using `config`.
-    #[must_use]
-    pub fn new(config: SessionConfig) -> Self {
-        Self {
-            config,
-            revocation: None,
-            on_error: Arc::new(default_error_response),
-            _data: PhantomData,
-        }
+impl Sealed for Response {}
+
+impl AdapterResponse for Response {
+    fn seal_failed(err: &SealError) -> Self {
+        err.clone().into_response()
     }
 
-    /// Runs `is_revoked` on every loaded session before the handler; see
-    /// [`Session::revoke_if`].
-    #[must_use]
-    pub fn with_revocation_check(
-        mut self,
-        is_revoked: impl Fn(&T, &SessionMeta) -> bool + Send + Sync + 'static,
-    ) -> Self {
-        self.revocation = Some(Arc::new(is_revoked));
-        self
-    }
-
-    /// The response sent instead of the handler's when the session cannot be
-    /// sealed.
-    ///
-    /// Default: `500 Internal Server Error` with a short plain-text body.
-    #[must_use]
-    pub fn with_error_response(
-        mut self,
-        respond: impl Fn(&SealError) -> Response + Send + Sync + 'static,
-    ) -> Self {
-        self.on_error = Arc::new(respond);
-        self
+    fn session_required() -> Self {
+        StatusCode::UNAUTHORIZED.into_response()
     }
 }
 
-impl<T> Clone for SessionLayer<T> {
-    fn clone(&self) -> Self {
-        Self {
-            config: self.config.clone(),
-            revocation: self.revocation.clone(),
-            on_error: Arc::clone(&self.on_error),
-            _data: PhantomData,
-        }
-    }
-}
-
-impl<T> fmt::Debug for SessionLayer<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionLayer")
-            .field("config", &self.config)
-            .field("revocation_check", &self.revocation.is_some())
-            .finish_non_exhaustive()
-    }
-}
-
-impl<S, T> Layer<S> for SessionLayer<T> {
+impl<S, T> Layer<S> for SessionAdapter<T, Response> {
     type Service = SessionService<S, T>;
 
     fn layer(&self, inner: S) -> Self::Service {
@@ -164,78 +123,60 @@ where
 {
     type Response = Response;
     type Error = S::Error;
-    type Future = Pin<Box<dyn Future<Output = Result<Response, S::Error>> + Send>>;
+    type Future = SessionFuture<S::Future, T, Response>;
 
     fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
         self.inner.poll_ready(cx)
     }
 
     fn call(&mut self, mut request: Request<Body>) -> Self::Future {
-        let mut session: Session<T> = super::http::load(&self.layer.config, request.headers());
-        if let Some(check) = &self.layer.revocation {
-            session.revoke_if(|data, meta| check(data, meta));
+        let handle = self.layer.start(request.headers().get_all(COOKIE));
+        let extensions = request.extensions_mut();
+        if let Some(respond) = self.layer.session_required() {
+            extensions.insert(SessionRequiredResponse::<T>(respond, PhantomData));
         }
-        let handle = SessionHandle {
-            session: Arc::new(Mutex::new(session)),
-        };
-        request.extensions_mut().insert(handle.clone());
-        let on_error = Arc::clone(&self.layer.on_error);
+        extensions.insert(handle.clone());
         // The clone that was made ready by `poll_ready` serves this call.
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        Box::pin(async move {
-            let mut response = inner.call(request).await?;
-            let cookies = handle.lock().response_cookies();
-            let failure = match cookies {
-                Ok(cookies) => super::http::apply(&cookies, response.headers_mut())
-                    .err()
-                    .map(|_| SealError::Serialize),
-                Err(err) => Some(err),
-            };
-            Ok(match failure {
-                None => response,
-                Some(err) => on_error(&err),
-            })
-        })
-    }
-}
-
-fn default_error_response(err: &SealError) -> Response {
-    (
-        StatusCode::INTERNAL_SERVER_ERROR,
-        super::seal_error_text(err),
-    )
-        .into_response()
-}
-
-/// The request's session, extracted in a handler. Clones share one session.
-///
-/// Lock it briefly and never across an `.await`:
-/// `let mut session = handle.lock(); …; drop(session);`.
-pub struct SessionHandle<T> {
-    session: Arc<Mutex<Session<T>>>,
-}
-
-impl<T> SessionHandle<T> {
-    /// Locks the session for reading or changing it.
-    pub fn lock(&self) -> MutexGuard<'_, Session<T>> {
-        // A handler that panicked while holding the lock left the session
-        // as it was; using it is as safe as before the panic.
-        self.session.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
-
-impl<T> Clone for SessionHandle<T> {
-    fn clone(&self) -> Self {
-        Self {
-            session: Arc::clone(&self.session),
+        SessionFuture {
+            inner: inner.call(request),
+            handle,
+            adapter: self.layer.clone(),
         }
     }
 }
 
-impl<T> fmt::Debug for SessionHandle<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("SessionHandle").finish_non_exhaustive()
+impl<F, E, T> Future for SessionFuture<F, T, Response>
+where
+    F: Future<Output = Result<Response, E>>,
+    T: Serialize + DeserializeOwned + 'static,
+{
+    type Output = Result<Response, E>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.project();
+        let mut response = ready!(this.inner.poll(cx))?;
+        Poll::Ready(Ok(
+            match this.adapter.finish(this.handle, response.headers_mut()) {
+                Ok(()) => response,
+                Err(replacement) => replacement,
+            },
+        ))
+    }
+}
+
+/// The response configured with
+/// [`with_session_required_response`](SessionAdapter::with_session_required_response),
+/// carried to [`RequireSession`] in the request's extensions.
+struct SessionRequiredResponse<T>(
+    Arc<dyn Fn() -> Response + Send + Sync>,
+    PhantomData<fn() -> T>,
+);
+
+impl<T> Clone for SessionRequiredResponse<T> {
+    fn clone(&self) -> Self {
+        Self(Arc::clone(&self.0), PhantomData)
     }
 }
 
@@ -272,5 +213,76 @@ where
             .get::<Self>()
             .cloned()
             .ok_or(MissingSessionLayer)
+    }
+}
+
+/// The axum extractor: rejects the request with `401 Unauthorized` when the
+/// session holds no data, or with the response set by
+/// [`with_session_required_response`](SessionAdapter::with_session_required_response).
+///
+/// ```
+/// use axum::{http::StatusCode, routing::get, Router};
+/// use tower::ServiceExt as _;
+/// use serde::{Deserialize, Serialize};
+/// use sealed_session::integrations::axum::{RequireSession, SessionLayer};
+/// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
+///
+/// #[derive(Serialize, Deserialize, Clone)]
+/// struct User { name: String }
+///
+/// async fn account(session: RequireSession<User>) -> String {
+///     session.with(|s| s.get().map(|u| u.name.clone())).unwrap_or_default()
+/// }
+///
+/// # tokio::runtime::Builder::new_current_thread().build()?.block_on(async {
+/// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+/// let app = Router::new()
+///     .route("/account", get(account))
+///     .layer(SessionLayer::<User>::new(config));
+/// let response = app.oneshot(http::Request::get("/account").body(axum::body::Body::empty())?).await?;
+/// assert_eq!(response.status(), StatusCode::UNAUTHORIZED);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// # })?;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+impl<S, T> FromRequestParts<S> for RequireSession<T>
+where
+    S: Send + Sync,
+    T: Send + 'static,
+{
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Response> {
+        let handle = SessionHandle::<T>::from_request_parts(parts, state)
+            .await
+            .map_err(IntoResponse::into_response)?;
+        if handle.has_data() {
+            return Ok(Self(handle));
+        }
+        Err(match parts.extensions.get::<SessionRequiredResponse<T>>() {
+            Some(respond) => (respond.0)(),
+            None => Response::session_required(),
+        })
+    }
+}
+
+/// A refused CSRF token is a `403 Forbidden` with a plain-text body that
+/// does not say which check failed.
+impl IntoResponse for CsrfError {
+    fn into_response(self) -> Response {
+        (StatusCode::FORBIDDEN, super::CSRF_ERROR_TEXT).into_response()
+    }
+}
+
+/// A session that cannot be sealed is a `500 Internal Server Error` with a
+/// short plain-text body naming no session content (the layer's default
+/// error response).
+impl IntoResponse for SealError {
+    fn into_response(self) -> Response {
+        (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            super::seal_error_text(&self),
+        )
+            .into_response()
     }
 }

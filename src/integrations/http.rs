@@ -23,23 +23,28 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
-use http::header::{
-    HeaderMap, HeaderValue, InvalidHeaderValue, CACHE_CONTROL, COOKIE, SET_COOKIE, VARY,
-};
+use http::header::{HeaderMap, HeaderName, HeaderValue, CACHE_CONTROL, COOKIE, SET_COOKIE, VARY};
 use serde::de::DeserializeOwned;
 
+use super::adapter::{Header, ResponseHeaders};
+use super::CachePolicy;
 use crate::clock::UnixSeconds;
 use crate::config::SessionConfig;
 use crate::session::{ResponseCookies, Session};
 
+pub use http::header::InvalidHeaderValue;
+
 /// Loads the session from every `Cookie` header of `headers`, at the
 /// configuration's clock time. See [`SessionConfig::load`].
-pub fn load<T: DeserializeOwned>(config: &SessionConfig, headers: &HeaderMap) -> Session<T> {
+pub fn load<T: DeserializeOwned + 'static>(
+    config: &SessionConfig,
+    headers: &HeaderMap,
+) -> Session<T> {
     config.load(headers.get_all(COOKIE))
 }
 
 /// [`load`] at the time `now`.
-pub fn load_at<T: DeserializeOwned>(
+pub fn load_at<T: DeserializeOwned + 'static>(
     config: &SessionConfig,
     headers: &HeaderMap,
     now: UnixSeconds,
@@ -47,10 +52,11 @@ pub fn load_at<T: DeserializeOwned>(
     config.load_at(headers.get_all(COOKIE), now)
 }
 
-/// Writes `cookies` into response headers: appends each `Set-Cookie`, and,
-/// when there is one, sets `Cache-Control: private, no-store` (replacing any
-/// other value) and adds `Cookie` to `Vary` (unless `Vary` already names it
-/// or is `*`). Writes nothing when `cookies` is empty.
+/// Writes `cookies` into response headers with the default
+/// [`CachePolicy::Overwrite`]: appends each `Set-Cookie`, and, when there
+/// is one, sets `Cache-Control: private, no-store` (replacing any other
+/// value) and adds `Cookie` to `Vary` (unless `Vary` already names it or
+/// is `*`). Writes nothing when `cookies` is empty.
 ///
 /// # Errors
 ///
@@ -58,22 +64,66 @@ pub fn load_at<T: DeserializeOwned>(
 /// cannot happen for values this crate renders (printable ASCII); it is
 /// reported rather than dropped.
 pub fn apply(cookies: &ResponseCookies, headers: &mut HeaderMap) -> Result<(), InvalidHeaderValue> {
-    if cookies.is_empty() {
-        return Ok(());
+    apply_with_policy(cookies, CachePolicy::default(), headers)
+}
+
+/// [`apply`] with another [`CachePolicy`] for `Cache-Control` and `Vary`.
+///
+/// ```
+/// use http::{header, HeaderMap, HeaderValue};
+/// use sealed_session::integrations::{http::apply_with_policy, CachePolicy};
+/// use sealed_session::{Key, KeyId, Keyring, SessionConfig};
+///
+/// let config = SessionConfig::builder(Keyring::new(KeyId::new(1), Key::generate())).build()?;
+/// let mut session = config.new_session::<u32>();
+/// session.insert(1);
+/// let mut headers = HeaderMap::new();
+/// headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store, max-age=0"));
+/// apply_with_policy(&session.finish()?, CachePolicy::KeepNoStore, &mut headers)?;
+/// assert_eq!(headers[header::CACHE_CONTROL], "no-store, max-age=0");
+/// assert_eq!(headers[header::VARY], "Cookie");
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Errors
+///
+/// As [`apply`].
+pub fn apply_with_policy(
+    cookies: &ResponseCookies,
+    policy: CachePolicy,
+    headers: &mut HeaderMap,
+) -> Result<(), InvalidHeaderValue> {
+    super::adapter::write(cookies.clone(), policy, headers)
+}
+
+fn name(header: Header) -> HeaderName {
+    match header {
+        Header::SetCookie => SET_COOKIE,
+        Header::CacheControl => CACHE_CONTROL,
+        Header::Vary => VARY,
     }
-    for value in cookies.set_cookie_headers() {
-        headers.append(SET_COOKIE, HeaderValue::from_str(value)?);
+}
+
+impl ResponseHeaders for HeaderMap {
+    type Error = InvalidHeaderValue;
+
+    fn append(&mut self, header: Header, value: String) -> Result<(), InvalidHeaderValue> {
+        let value = HeaderValue::try_from(value)?;
+        HeaderMap::append(self, name(header), value);
+        Ok(())
     }
-    headers.insert(
-        CACHE_CONTROL,
-        HeaderValue::from_static(crate::session::CACHE_CONTROL),
-    );
-    let varies = headers
-        .get_all(VARY)
-        .iter()
-        .any(|v| crate::session::vary_covers_cookie(v.as_bytes()));
-    if !varies {
-        headers.append(VARY, HeaderValue::from_static(crate::session::VARY));
+
+    fn append_static(&mut self, header: Header, value: &'static str) {
+        HeaderMap::append(self, name(header), HeaderValue::from_static(value));
     }
-    Ok(())
+
+    fn set_static(&mut self, header: Header, value: &'static str) {
+        self.insert(name(header), HeaderValue::from_static(value));
+    }
+
+    fn any(&self, header: Header, test: fn(&[u8]) -> bool) -> bool {
+        self.get_all(name(header))
+            .iter()
+            .any(|v| test(v.as_bytes()))
+    }
 }

@@ -1,6 +1,20 @@
-//! Thin framework adapters. None of them holds session logic: each loads a
-//! [`Session`](crate::Session) from the request's `Cookie` headers and writes
-//! [`ResponseCookies`](crate::ResponseCookies) into the response.
+//! Thin framework adapters on one core. The core ([`SessionAdapter`],
+//! [`SessionHandle`], [`CachePolicy`]) loads a [`Session`](crate::Session)
+//! from the request's `Cookie` headers, runs the revocation check and the
+//! rejection hook, and after the handler writes the `Set-Cookie` and cache
+//! headers or the error response. Each adapter adds only its framework's
+//! glue: `http` (any `HeaderMap`), `axum` (a tower layer and extractors),
+//! `actix` (a middleware and extractors).
+
+#[cfg(any(feature = "http", feature = "actix-web"))]
+#[cfg_attr(not(any(feature = "axum", feature = "actix-web")), allow(dead_code))]
+mod adapter;
+
+#[cfg(any(feature = "http", feature = "actix-web"))]
+pub use adapter::{AdapterResponse, CachePolicy, RequireSession, SessionAdapter, SessionHandle};
+
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+pub use adapter::SessionFuture;
 
 #[cfg(feature = "http")]
 pub mod http;
@@ -14,6 +28,11 @@ fn seal_error_text(err: &crate::SealError) -> &'static str {
         _ => "session could not be saved",
     }
 }
+
+/// The body of the `403` a CSRF error becomes: no detail of which check
+/// failed.
+#[cfg(any(feature = "axum", feature = "actix-web"))]
+const CSRF_ERROR_TEXT: &str = "CSRF check failed";
 
 #[cfg(feature = "axum")]
 pub mod axum;

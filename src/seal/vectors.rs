@@ -7,11 +7,54 @@ use serde_json::{json, Value};
 
 mod extra;
 
-#[derive(Serialize)]
-struct Login<'a> {
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
+struct Login {
     user_id: u64,
-    name: &'a str,
+    name: String,
     admin: bool,
+}
+
+/// Vector 4's struct with two fields swapped.
+#[derive(Deserialize)]
+#[serde(rename = "Login")]
+#[allow(dead_code)]
+struct LoginReordered {
+    user_id: u64,
+    admin: bool,
+    name: String,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+enum Role {
+    Reader,
+    Editor { sections: Vec<String> },
+    Admin(u8),
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Account {
+    user_id: u64,
+    roles: Vec<Role>,
+    #[serde(rename = "org", default)]
+    organisation: Option<u32>,
+    #[serde(skip)]
+    cached: bool,
+}
+
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Menu {
+    label: String,
+    children: Vec<Menu>,
+}
+
+/// The schema name of the override vectors.
+const SCHEMA_NAME: &str = "example/session v1";
+
+fn described<T: DeserializeOwned>() -> String {
+    Fingerprint::description_of::<T>().unwrap()
 }
 
 fn hex(bytes: &[u8]) -> String {
@@ -49,6 +92,7 @@ fn seal_fixed<T: Serialize + ?Sized>(
     id: u32,
     sealer: &Sealer,
     times: (u64, u64, u64),
+    schema: Fingerprint,
     payload: &T,
 ) -> String {
     let session_id = SessionId::from_bytes(sid());
@@ -59,7 +103,17 @@ fn seal_fixed<T: Serialize + ?Sized>(
         session_id: &session_id,
     };
     sealer
-        .seal_with_nonce(payload, &stamp, &nonce_for(id))
+        .seal_with_nonce(payload, schema, &stamp, &nonce_for(id))
+        .unwrap()
+}
+
+/// Seals arbitrary plaintext bytes (not of the §4 layout) with the nonce of
+/// vector `id`.
+fn seal_raw(id: u32, sealer: &Sealer, plain: &[u8]) -> String {
+    let mut envelope = vec![0u8; ENVELOPE_OVERHEAD_BYTES + plain.len()];
+    envelope[HEADER_LEN..HEADER_LEN + plain.len()].copy_from_slice(plain);
+    sealer
+        .finish_envelope(&mut envelope, plain.len(), &nonce_for(id))
         .unwrap()
 }
 
@@ -72,15 +126,18 @@ fn seal_vector<T: Serialize + ?Sized>(
     times: (u64, u64, u64),
     payload_type: &str,
     payload_json: Value,
+    description: &str,
     payload: &T,
 ) -> Value {
     let sealer = sealer(key_id, 0x00, name);
-    let value = seal_fixed(id, &sealer, times, payload);
+    let schema = Fingerprint::from_description(description);
+    let value = seal_fixed(id, &sealer, times, schema, payload);
     let plain = postcard::to_allocvec(&PlainRef {
         issued_at: times.0,
         last_active_at: times.1,
         expires_at: times.2,
         session_id: &sid(),
+        schema: &schema.to_bytes(),
         payload,
     })
     .unwrap();
@@ -97,6 +154,8 @@ fn seal_vector<T: Serialize + ?Sized>(
         "last_active_at": times.1,
         "expires_at": times.2,
         "session_id_hex": hex(&sid()),
+        "schema_description": description,
+        "schema_hex": hex(&schema.to_bytes()),
         "payload_type": payload_type,
         "payload": payload_json,
         "payload_hex": hex(&postcard::to_allocvec(payload).unwrap()),
@@ -130,6 +189,7 @@ fn open_vector(
         "clock_skew": 60,
         "max_cookie_bytes": 4096,
         "payload_type": "login",
+        "schema_hex": hex(&Fingerprint::of::<Login>().unwrap().to_bytes()),
         "now": now,
         "cookie_value": value,
         "expect": expect,
@@ -142,9 +202,10 @@ fn build_vectors() -> Value {
     let long: Vec<u8> = (0..300u32).map(|i| (i % 251) as u8).collect();
     let login = Login {
         user_id: 7,
-        name: "ada",
+        name: "ada".to_owned(),
         admin: true,
     };
+    let login_schema = described::<Login>();
     let login_json = json!({"user_id": 7, "name": "ada", "admin": true});
     let mut vectors = vec![
         seal_vector(
@@ -155,6 +216,7 @@ fn build_vectors() -> Value {
             std_times,
             "unit",
             json!(null),
+            &described::<()>(),
             &(),
         ),
         seal_vector(
@@ -165,6 +227,7 @@ fn build_vectors() -> Value {
             std_times,
             "u32",
             json!(42),
+            &described::<u32>(),
             &42u32,
         ),
         seal_vector(
@@ -175,6 +238,7 @@ fn build_vectors() -> Value {
             std_times,
             "string",
             json!("hello, world"),
+            &described::<String>(),
             "hello, world",
         ),
         seal_vector(
@@ -185,6 +249,7 @@ fn build_vectors() -> Value {
             std_times,
             "login",
             login_json.clone(),
+            &login_schema,
             &login,
         ),
         seal_vector(
@@ -195,6 +260,7 @@ fn build_vectors() -> Value {
             std_times,
             "u32",
             json!(1),
+            &described::<u32>(),
             &1u32,
         ),
         seal_vector(
@@ -205,6 +271,7 @@ fn build_vectors() -> Value {
             std_times,
             "bytes",
             json!(hex(&long)),
+            &described::<Vec<u8>>(),
             &serde_bytes_like(&long),
         ),
         seal_vector(
@@ -215,6 +282,7 @@ fn build_vectors() -> Value {
             (T0, T0, T0 + DAY),
             "login",
             login_json,
+            &login_schema,
             &login,
         ),
     ];
@@ -235,15 +303,17 @@ fn build_vectors() -> Value {
     let version2 = reencode(&|v| v[0] = 2);
     let standard = base.replace('-', "+").replace('_', "/");
     assert_ne!(standard, base, "vector 4 must use a url-safe character");
-    assert_ne!(base.len() % 4, 0, "vector 4 must end in a partial group");
+    // Vector 3 ends in a partial group (vector 4 no longer does).
+    let partial = vectors[2]["cookie_value"].as_str().unwrap().to_owned();
+    assert_ne!(partial.len() % 4, 0, "vector 3 must end in a partial group");
     let trailing_bits = {
         let alphabet = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
-        let last = *base.as_bytes().last().unwrap();
+        let last = *partial.as_bytes().last().unwrap();
         let pos = alphabet.iter().position(|&c| c == last).unwrap();
-        let mut text = base.clone();
+        let mut text = partial.clone();
         text.pop();
         text.push(alphabet[pos | 1] as char);
-        assert_ne!(text, base);
+        assert_ne!(text, partial);
         text
     };
     let too_short = BASE64.encode([1u8; ENVELOPE_OVERHEAD_BYTES - 1]);
@@ -258,9 +328,25 @@ fn build_vectors() -> Value {
     let four_k_plus_one = format!("{base}{}", &base[..(5 - base.len() % 4) % 4]);
     assert_eq!(four_k_plus_one.len() % 4, 1);
     let key1 = sealer(1, 0x00, name);
-    let backwards = seal_fixed(116, &key1, (T0, T0 - 1, T0 + DAY), &login);
-    let extra_byte = seal_fixed(117, &key1, std_times, &(&login, 0u8));
-    let long_expiry = seal_fixed(118, &key1, (T0, T0, T0 + 2 * DAY), &login);
+    let login_fp = Fingerprint::of::<Login>().unwrap();
+    let backwards = seal_fixed(116, &key1, (T0, T0 - 1, T0 + DAY), login_fp, &login);
+    let extra_byte = seal_fixed(117, &key1, std_times, login_fp, &(&login, 0u8));
+    let long_expiry = seal_fixed(118, &key1, (T0, T0, T0 + 2 * DAY), login_fp, &login);
+    let reordered_fp = Fingerprint::of::<LoginReordered>().unwrap();
+    let reordered = seal_fixed(123, &key1, std_times, reordered_fp, &login);
+    let named = seal_fixed(
+        124,
+        &key1,
+        std_times,
+        Fingerprint::from_name(SCHEMA_NAME),
+        &login,
+    );
+    let no_schema = {
+        let times = (T0, T0 + 60, T0 + DAY, sid());
+        let mut plain = postcard::to_allocvec(&times).unwrap();
+        plain.extend_from_slice(&[0x07, 0x03]);
+        seal_raw(125, &key1, &plain)
+    };
     let at = T0 + 120;
     let idle = Some(1800);
     vectors.extend([
@@ -366,7 +452,7 @@ fn build_vectors() -> Value {
         ),
         open_vector(
             113,
-            "vector 4 with non-zero unused bits in its last character",
+            "vector 3 with non-zero unused bits in its last character",
             name,
             &trailing_bits,
             at,
@@ -454,7 +540,44 @@ fn build_vectors() -> Value {
             idle,
             "issued_in_future",
         ),
+        open_vector(
+            123,
+            "vector 4's payload bytes sealed as a struct Login with fields in another order",
+            name,
+            &reordered,
+            at,
+            idle,
+            "schema_mismatch",
+        ),
+        open_vector(
+            124,
+            "vector 4's payload bytes sealed under the schema name of vector 207",
+            name,
+            &named,
+            at,
+            idle,
+            "schema_mismatch",
+        ),
+        open_vector(
+            125,
+            "plaintext of 21 bytes: timestamps, session id, 2 bytes (too short for the schema)",
+            name,
+            &no_schema,
+            at,
+            idle,
+            "payload_mismatch",
+        ),
+        open_vector(
+            126,
+            "vector 123 at its sealed expiry (times are checked before the schema)",
+            name,
+            &reordered,
+            T0 + DAY,
+            idle,
+            "expired",
+        ),
     ]);
+    vectors.extend(schema_vectors());
     vectors.extend(extra::open_cases(&base));
     vectors.extend(extra::reseal_cases(&base));
     vectors.extend(extra::record_cases());
@@ -469,8 +592,58 @@ fn build_vectors() -> Value {
     })
 }
 
-/// What the file's `notes` say about kinds `seal` and `open`.
-const NOTES: &str = "kind 'seal': sealing payload_hex (the postcard encoding of payload, a value of payload_type) with nonce_hex and the given fields gives cookie_value exactly, and it opens at now under the default settings (absolute lifetime 86400 s, idle timeout 1800 s, skew allowance 60 s, limit 4096). kind 'open': opening cookie_value at now, with a keyring holding only key_id:key_hex, the given cookie_name and settings (idle_timeout null means none), decoding the payload as payload_type, gives expect: 'valid' or the outcome identifier of FORMAT.md section 5. payload_type: unit = (), u32, string, login = struct { user_id: u64, name: string, admin: bool }, bytes = a byte sequence (payload given as hex of its bytes, without the length prefix).";
+/// What the file's `notes` say about kinds `seal`, `open` and `schema`.
+const NOTES: &str = "kind 'seal': sealing payload_hex (the postcard encoding of payload, a value of payload_type) with nonce_hex and the given fields gives cookie_value exactly, and it opens at now under the default settings (absolute lifetime 86400 s, idle timeout 1800 s, skew allowance 60 s, limit 4096). kind 'open': opening cookie_value at now, with a keyring holding only key_id:key_hex, the given cookie_name and settings (idle_timeout null means none), decoding the payload as payload_type, gives expect: 'valid' or the outcome identifier of FORMAT.md section 5. payload_type: unit = (), u32, string, login = struct { user_id: u64, name: string, admin: bool }, bytes = a byte sequence (payload given as hex of its bytes, without the length prefix); an open case expects the type fingerprint schema_hex (that of login). kind 'schema': the type fingerprint (FORMAT.md section 4.1) of a shape description is the first 8 bytes of SHA-256 over the shape prefix and the description; of a schema name, over the name prefix and the name; fingerprint_hex is the result.";
+
+/// Fingerprints of example shapes (FORMAT.md §4.1, §4.2, §11).
+fn schema_vectors() -> Vec<Value> {
+    let shape = |id: u32, comment: &str, description: String| {
+        json!({
+            "id": id,
+            "kind": "schema",
+            "comment": comment,
+            "prefix": "sealed-session/schema/shape",
+            "description": description,
+            "fingerprint_hex": hex(&Fingerprint::from_description(&description).to_bytes()),
+        })
+    };
+    let login = Fingerprint::of::<Login>().unwrap();
+    let named = Fingerprint::from_name(SCHEMA_NAME);
+    vec![
+        shape(201, "()", described::<()>()),
+        shape(202, "u32", described::<u32>()),
+        shape(203, "vector 4's struct Login", described::<Login>()),
+        shape(204, "struct Login with admin before name", described::<LoginReordered>()),
+        shape(
+            205,
+            "struct Account { user_id: u64, roles: Vec<Role>, #[serde(rename = \"org\", default)] organisation: Option<u32>, #[serde(skip)] cached: bool } with enum Role { Reader, Editor { sections: Vec<String> }, Admin(u8) }",
+            described::<Account>(),
+        ),
+        shape(
+            206,
+            "recursive struct Menu { label: String, children: Vec<Menu> }",
+            described::<Menu>(),
+        ),
+        json!({
+            "id": 207,
+            "kind": "schema",
+            "comment": "a schema name chosen by the application",
+            "prefix": "sealed-session/schema/name",
+            "name": SCHEMA_NAME,
+            "fingerprint_hex": hex(&named.to_bytes()),
+        }),
+        shape(
+            208,
+            "session layer record (section 11) holding vector 4's Login",
+            crate::schema::session_record_description(login),
+        ),
+        shape(
+            209,
+            "session layer record (section 11) holding data named by vector 207",
+            crate::schema::session_record_description(named),
+        ),
+    ]
+}
 
 /// Serializes a byte slice as postcard bytes (length varint, then bytes).
 fn serde_bytes_like(bytes: &[u8]) -> impl Serialize + '_ {

@@ -334,6 +334,7 @@ async function flow(origin) {
       check(t('tampered cookie: login form shown'), await page.isVisible('#name'));
       const table = await sessionTable(page);
       check(t('tampered cookie: new session'), table.length === 1 && table[0][1].includes('new session'), JSON.stringify(table));
+      check(t('tampered cookie: the reason is shown'), table[0]?.[1].includes('refused: authentication_failed'), JSON.stringify(table));
       check(t('tampered cookie: no error shown'), !/error|forbidden|invalid/i.test(await page.textContent('body')));
       const after = await sessionCookies(context, origin);
       check(t('tampered cookie replaced by a fresh one'), after.length === 1 && after[0].value !== tampered);

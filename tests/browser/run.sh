@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the browser test of the demo: installs Chromium (Debian's) if missing,
-# installs playwright-core with `npm ci`, builds and starts the demo on a free
-# loopback port, runs demo.mjs against it and always stops the demo.
+# installs playwright-core with `npm ci`, builds and starts the demo on a
+# loopback port the kernel picks (127.0.0.1:0; the port is read from the
+# demo's first line), runs demo.mjs against it and always stops the demo.
 # The exit code is the test's (or the first failing setup step's).
 #
 # Environment:
@@ -37,7 +38,7 @@ echo "browser test: building the demo (profile $profile)"
 cargo build --profile "$profile" --example demo --features axum
 echo "browser test: demo built ($(elapsed))"
 
-port=$(node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})")
+port=
 log=$(mktemp -t sealed-session-demo.XXXXXX)
 demo_pid=
 stop_demo() {
@@ -53,32 +54,31 @@ trap stop_demo EXIT
 trap 'exit 130' INT TERM
 
 # In its own process group, so that stopping it stops whatever cargo started.
-ADDR="127.0.0.1:$port" setsid cargo run --quiet --profile "$profile" --example demo --features axum >"$log" 2>&1 &
+ADDR="127.0.0.1:0" setsid cargo run --quiet --profile "$profile" --example demo --features axum >"$log" 2>&1 &
 demo_pid=$!
 
-answers() {
-  if command -v curl >/dev/null; then
-    curl -s -o /dev/null --max-time 2 "http://127.0.0.1:$port/"
-  else
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null
-  fi
+# The demo prints `sealed-session demo listening on http://localhost:PORT`
+# once its listener is bound; from then on the kernel queues connections.
+listening() {
+  port=$(sed -n 's|^sealed-session demo listening on http://localhost:\([0-9][0-9]*\)$|\1|p' "$log" | head -1)
+  [ -n "$port" ]
 }
 wait_max=${DEMO_WAIT:-60}
 deadline=$(( $(date +%s) + wait_max ))
-until answers; do
+until listening; do
   if ! kill -0 "$demo_pid" 2>/dev/null; then
     echo "browser test: the demo exited before answering:" >&2
     cat "$log" >&2
     exit 1
   fi
   if [ "$(date +%s)" -ge "$deadline" ]; then
-    echo "browser test: the demo did not answer on port $port within $wait_max s:" >&2
+    echo "browser test: the demo did not start listening within $wait_max s:" >&2
     cat "$log" >&2
     exit 1
   fi
   sleep 0.5
 done
-echo "browser test: demo answering on port $port ($(elapsed))"
+echo "browser test: demo listening on port $port ($(elapsed))"
 
 status=0
 DEMO_URL="http://localhost:$port" node "$here/demo.mjs" || status=$?

@@ -8,7 +8,7 @@ use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::{get, post};
 use axum::Router;
 use sealed_session::integrations::axum::{SessionHandle, SessionLayer};
-use sealed_session::{Session, SessionConfig};
+use sealed_session::{CsrfError, SealError, Session, SessionConfig};
 use serde::{Deserialize, Serialize};
 
 /// What the application keeps in the cookie.
@@ -70,77 +70,61 @@ pub(crate) fn router(config: SessionConfig) -> Router {
 
 /// The home page: takes the flash message and mints a CSRF token, as a page
 /// with forms does.
-async fn home(handle: Handle) -> Response {
-    let mut session = handle.lock();
+async fn home(session: Handle) -> Result<Response, SealError> {
     let flash = session.take_flash::<String>().ok().flatten();
-    let Ok(csrf) = session.csrf_token() else {
-        return (StatusCode::INTERNAL_SERVER_ERROR, "no randomness").into_response();
-    };
-    json(&view(&session, flash, Some(csrf)))
+    let csrf = session.csrf_token()?;
+    Ok(session.with(|s| json(&view(s, flash, Some(csrf)))))
 }
 
 /// Read-only: shows the session and the cookie's metadata without changing
 /// anything, so any `Set-Cookie` on its response is the library's own doing
 /// (a re-seal under a new primary key, a removal of a dead cookie).
-async fn debug(handle: Handle) -> Response {
-    json(&view(&handle.lock(), None, None))
+async fn debug(session: Handle) -> Response {
+    session.with(|s| json(&view(s, None, None)))
 }
 
-async fn login(handle: Handle, Form(form): Form<Fields>) -> Response {
-    let mut session = handle.lock();
-    if let Some(rejected) = check_csrf(&session, &form.csrf) {
-        return rejected;
-    }
-    // A new session id at every change of privilege: against fixation.
+/// A directory lookup that suspends, as a database query does.
+async fn find_user(name: &str) -> String {
+    tokio::task::yield_now().await;
+    name.trim().to_owned()
+}
+
+/// The natural login handler: check the form, await a lookup with the
+/// session handle held, then regenerate and store the user.
+async fn login(session: Handle, Form(form): Form<Fields>) -> Result<Response, CsrfError> {
+    session.verify_csrf(&form.csrf)?;
+    let user = find_user(&form.name).await;
+    // A new, empty session at every change of privilege: against fixation.
     session.regenerate();
-    session.get_or_insert_default().user = Some(form.name.clone());
-    let _ = session.set_flash(&format!("Welcome, {}!", form.name));
-    Redirect::to("/").into_response()
+    session.update(|data| data.user = Some(user.clone()));
+    let _ = session.set_flash(&format!("Welcome, {user}!"));
+    Ok(Redirect::to("/").into_response())
 }
 
-async fn count(handle: Handle, Form(form): Form<Fields>) -> Response {
-    let mut session = handle.lock();
-    if let Some(rejected) = check_csrf(&session, &form.csrf) {
-        return rejected;
-    }
-    session.get_or_insert_default().count += 1;
-    Redirect::to("/").into_response()
+async fn count(session: Handle, Form(form): Form<Fields>) -> Result<Redirect, CsrfError> {
+    session.verify_csrf(&form.csrf)?;
+    session.update(|data| data.count += 1);
+    Ok(Redirect::to("/"))
 }
 
-async fn flash(handle: Handle, Form(form): Form<Fields>) -> Response {
-    let mut session = handle.lock();
-    if let Some(rejected) = check_csrf(&session, &form.csrf) {
-        return rejected;
-    }
+async fn flash(session: Handle, Form(form): Form<Fields>) -> Result<Redirect, CsrfError> {
+    session.verify_csrf(&form.csrf)?;
     let _ = session.set_flash(&form.message);
-    Redirect::to("/").into_response()
+    Ok(Redirect::to("/"))
 }
 
 /// Appends `bytes` bytes to the session's notes (at most 64 KiB at a time).
-async fn grow(handle: Handle, Form(form): Form<Fields>) -> Response {
-    let mut session = handle.lock();
-    if let Some(rejected) = check_csrf(&session, &form.csrf) {
-        return rejected;
-    }
+async fn grow(session: Handle, Form(form): Form<Fields>) -> Result<Redirect, CsrfError> {
+    session.verify_csrf(&form.csrf)?;
     let more = "n".repeat(form.bytes.min(64 * 1024));
-    session.get_or_insert_default().notes.push_str(&more);
-    Redirect::to("/").into_response()
+    session.update(|data| data.notes.push_str(&more));
+    Ok(Redirect::to("/"))
 }
 
-async fn logout(handle: Handle, Form(form): Form<Fields>) -> Response {
-    let mut session = handle.lock();
-    if let Some(rejected) = check_csrf(&session, &form.csrf) {
-        return rejected;
-    }
+async fn logout(session: Handle, Form(form): Form<Fields>) -> Result<Redirect, CsrfError> {
+    session.verify_csrf(&form.csrf)?;
     session.destroy();
-    Redirect::to("/").into_response()
-}
-
-fn check_csrf(session: &Session<Data>, token: &str) -> Option<Response> {
-    session
-        .verify_csrf(token)
-        .err()
-        .map(|err| (StatusCode::FORBIDDEN, format!("CSRF check failed: {err}")).into_response())
+    Ok(Redirect::to("/"))
 }
 
 fn view(session: &Session<Data>, flash: Option<String>, csrf: Option<String>) -> View {

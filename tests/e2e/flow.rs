@@ -62,6 +62,24 @@ async fn login_regenerates_the_session() {
     assert_eq!(theirs.issued_at, Some(t0));
 }
 
+/// The login handler awaits a lookup between its session calls; what was
+/// stored before the login does not survive it (express's `regenerate`).
+#[tokio::test]
+async fn login_starts_an_empty_session() {
+    let server = server().await;
+    let browser = Browser::new();
+    let reply = browser.submit(&server, "/count", &[]).await;
+    assert_eq!(reply.status, 303, "{reply:?}");
+    let (before, _) = browser.debug(&server).await;
+    assert_eq!(before.count, 1);
+    let reply = browser.login(&server, "  eve ").await;
+    assert_eq!(reply.status, 303, "{reply:?}");
+    let after = browser.home(&server).await;
+    assert_eq!(after.user.as_deref(), Some("eve"), "the looked-up name");
+    assert_eq!(after.count, 0, "data planted before the login is gone");
+    assert_eq!(after.flash.as_deref(), Some("Welcome, eve!"));
+}
+
 #[tokio::test]
 async fn counter_counts_across_requests() {
     let server = server().await;

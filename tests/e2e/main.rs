@@ -12,7 +12,9 @@
 
 mod app;
 mod csrf;
+mod deploy;
 mod flow;
 mod hostile;
+mod layer;
 mod rotation;
 mod support;

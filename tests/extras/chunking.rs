@@ -1,7 +1,8 @@
 //! Chunking: a session too large for one cookie spread over `NAME`,
 //! `NAME.1`, … `NAME.{n-1}`, authenticated as one unit.
 
-use sealed_session::{encoded_len, OpenError, SealError, SessionConfig, ENVELOPE_OVERHEAD_BYTES};
+use sealed_session::format::{encoded_len, ENVELOPE_OVERHEAD_BYTES};
+use sealed_session::{OpenError, SealError, SessionConfig};
 
 use crate::support::{
     assert_forgery_refused, assert_refused, config, config_from, flip_char, header, load_pairs,
@@ -99,10 +100,10 @@ fn varint_len(n: usize) -> usize {
 }
 
 /// The cookie (name plus value) a session holding `len` bytes needs, at
-/// [`T0`], before chunking: three 5-byte timestamps, the 16-byte id, then
+/// [`T0`], before chunking: three 5-byte timestamps, the 16-byte id, the 8-byte type fingerprint, then
 /// the record (`Some`, the vector, no flash).
 fn sealed_size(len: usize) -> usize {
-    let plain = 3 * 5 + 16 + 1 + varint_len(len) + len + 1;
+    let plain = 3 * 5 + 16 + 8 + 1 + varint_len(len) + len + 1;
     NAME.len() + encoded_len(ENVELOPE_OVERHEAD_BYTES + plain)
 }
 
@@ -323,7 +324,7 @@ fn capacity_in_payload_bytes() {
         assert!(seal(&config, k, largest + 1, 0).is_err());
         found.push((k, largest));
     }
-    assert_eq!(found, [(2, 6040), (3, 9100), (4, 12160), (9, 27459)]);
+    assert_eq!(found, [(2, 6032), (3, 9092), (4, 12152), (9, 27451)]);
 }
 
 #[test]

@@ -189,7 +189,7 @@ fn regenerate_invalidates_old_tokens() {
     assert_ne!(unmask(&new), unmask(&old));
     jar.finish(session);
     let session = jar.load::<u32>(&config);
-    assert_eq!(session.get(), Some(&1), "data kept");
+    assert_eq!(session.get(), None, "regenerate starts the session empty");
     assert_eq!(session.verify_csrf(&new), Ok(()));
     assert_eq!(
         session.verify_csrf(&old),
@@ -203,13 +203,14 @@ fn regenerate_invalidates_old_tokens() {
 }
 
 #[test]
-fn right_after_regenerate_a_well_formed_token_is_a_mismatch() {
+fn right_after_renew_or_regenerate_a_well_formed_token_is_a_mismatch() {
     let (_, config) = config(|b| b);
     let (jar, old) = logged_in(&config);
     let mut session = jar.load::<u32>(&config);
     let same_request = session.csrf_token().unwrap();
     assert_eq!(session.verify_csrf(&same_request), Ok(()));
-    session.regenerate();
+    // `renew` changes the CSRF secret as `regenerate` does, keeping the data.
+    session.renew();
     // The session exists, so not NoSession: every token the client can
     // hold belongs to the old id.
     assert_eq!(session.verify_csrf(&old), Err(CsrfError::Mismatch));
@@ -240,8 +241,8 @@ fn right_after_regenerate_a_well_formed_token_is_a_mismatch() {
     assert_eq!(session.verify_csrf(&new), Ok(()));
     assert_eq!(session.verify_csrf(&old), Err(CsrfError::Mismatch));
     assert_eq!(session.verify_csrf(&zero_secret), Err(CsrfError::Mismatch));
-    // A second regenerate drops that id too, before it was ever saved.
-    session.regenerate();
+    // A second renew drops that id too, before it was ever saved.
+    session.renew();
     assert_eq!(session.verify_csrf(&new), Err(CsrfError::Mismatch));
     assert_eq!(session.verify_csrf("x"), Err(CsrfError::Malformed));
     let newer = session.csrf_token().unwrap();

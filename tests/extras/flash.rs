@@ -218,7 +218,7 @@ fn a_new_flash_replaces_a_pending_one() {
 }
 
 #[test]
-fn a_flash_survives_regenerate() {
+fn a_flash_set_after_regenerate_survives_and_a_pending_one_only_renew() {
     let (_, config) = config(|b| b);
     // Set together with the regenerate (a login's "welcome").
     let mut jar = with_flash(&config, Some(1), "unused");
@@ -241,16 +241,25 @@ fn a_flash_survives_regenerate() {
         Ok(Some("welcome".to_owned()))
     );
     jar.finish(session);
-    // Pending from an earlier request and not read: carried over.
+    // Pending from an earlier request and not read: renew carries it
+    // over; regenerate starts over without it.
     let mut jar = with_flash(&config, Some(1), "pending");
-    let mut session = jar.load::<u32>(&config);
-    session.regenerate();
-    jar.finish(session);
-    let mut session = jar.load::<u32>(&config);
+    let mut renewed = jar.clone();
+    let mut session = renewed.load::<u32>(&config);
+    session.renew();
+    renewed.finish(session);
+    let mut session = renewed.load::<u32>(&config);
     assert_eq!(
         session.take_flash::<String>(),
         Ok(Some("pending".to_owned()))
     );
+    assert_eq!(session.get(), Some(&1));
+    let mut session = jar.load::<u32>(&config);
+    session.regenerate();
+    jar.finish(session);
+    let mut session = jar.load::<u32>(&config);
+    assert_eq!(session.take_flash::<String>(), Ok(None));
+    assert_eq!(session.get(), None);
 }
 
 #[test]

@@ -97,7 +97,7 @@ fn set_not_before_at_runtime_is_inclusive_and_shared_by_clones() {
 }
 
 #[test]
-fn resealing_keeps_the_issue_time_and_regenerating_renews_it() {
+fn resealing_keeps_the_issue_time_and_renewing_restarts_it() {
     let (clock, config) = config(|b| b);
     let mut resealed = issued_at(&config, &clock, T0 - 100);
     let mut regenerated = resealed.clone();
@@ -106,7 +106,7 @@ fn resealing_keeps_the_issue_time_and_regenerating_renews_it() {
     *session.get_mut().unwrap() += 1;
     assert_eq!(set_names(&resealed.finish(session)), [NAME]);
     let mut session = regenerated.load::<u32>(&config);
-    session.regenerate();
+    session.renew();
     regenerated.finish(session);
 
     config.sealer().set_not_before(UnixSeconds::new(T0 - 60));
@@ -114,7 +114,7 @@ fn resealing_keeps_the_issue_time_and_regenerating_renews_it() {
     let session = resealed.load::<u32>(&config);
     assert_eq!(session.load_error(), Some(&OpenError::Revoked), "re-sealed");
     let session = regenerated.load::<u32>(&config);
-    assert_eq!(session.get(), Some(&7), "regenerated after the cut-off");
+    assert_eq!(session.get(), Some(&7), "renewed after the cut-off");
     assert_eq!(
         session.meta().unwrap().issued_at(),
         UnixSeconds::new(T0 - 50)

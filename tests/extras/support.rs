@@ -145,12 +145,15 @@ impl Jar {
     }
 
     /// Loads the session this jar carries.
-    pub(crate) fn load<T: DeserializeOwned>(&self, config: &SessionConfig) -> Session<T> {
+    pub(crate) fn load<T: DeserializeOwned + 'static>(&self, config: &SessionConfig) -> Session<T> {
         config.load::<T, _>([self.header()])
     }
 
     /// Finishes `session` and applies its response; returns the response.
-    pub(crate) fn finish<T: Serialize>(&mut self, session: Session<T>) -> ResponseCookies {
+    pub(crate) fn finish<T: Serialize + DeserializeOwned + 'static>(
+        &mut self,
+        session: Session<T>,
+    ) -> ResponseCookies {
         let response = session.finish().expect("session seals");
         self.apply(&response);
         response
@@ -167,7 +170,7 @@ pub(crate) fn header(pairs: &[(String, String)]) -> String {
 }
 
 /// Loads a session from one `Cookie` header made of `pairs`.
-pub(crate) fn load_pairs<T: DeserializeOwned>(
+pub(crate) fn load_pairs<T: DeserializeOwned + 'static>(
     config: &SessionConfig,
     pairs: &[(String, String)],
 ) -> Session<T> {

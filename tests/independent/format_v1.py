@@ -18,6 +18,7 @@ Every sealed vector is also recomputed with the pure-Python construction of
 §3, so the document's description of XChaCha20-Poly1305 is checked too.
 """
 
+import hashlib
 import json
 import os
 import re
@@ -184,9 +185,109 @@ class Reader:
         return self.pos == len(self.data)
 
 
-def encode_plaintext(issued_at, last_active_at, expires_at, session_id, payload: bytes) -> bytes:
-    assert len(session_id) == 16
-    return varint(issued_at) + varint(last_active_at) + varint(expires_at) + session_id + payload
+def encode_plaintext(issued_at, last_active_at, expires_at, session_id, schema: bytes, payload: bytes) -> bytes:
+    assert len(session_id) == 16 and len(schema) == 8
+    return varint(issued_at) + varint(last_active_at) + varint(expires_at) + session_id + schema + payload
+
+
+# ---------------------------------------------------------------------------
+# §4.1, §4.2: type fingerprints
+# ---------------------------------------------------------------------------
+
+SHAPE_PREFIX = b"sealed-session/schema/shape\x00"
+NAME_PREFIX = b"sealed-session/schema/name\x00"
+
+
+def shape_fingerprint(description: str) -> bytes:
+    return hashlib.sha256(SHAPE_PREFIX + description.encode("utf-8")).digest()[:8]
+
+
+def name_fingerprint(name: str) -> bytes:
+    return hashlib.sha256(NAME_PREFIX + name.encode("utf-8")).digest()[:8]
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def expr(t) -> str:
+    """A type expression of §4.1 from a small model: a primitive name, or
+    ("ref", name), ("option", t), ("seq", t), ("map", k, v), ("tuple", [t..]),
+    ("fingerprint", bytes)."""
+    if isinstance(t, str):
+        return t
+    kind = t[0]
+    if kind == "ref":
+        return quote(t[1])
+    if kind in ("option", "seq"):
+        return f"{kind}<{expr(t[1])}>"
+    if kind == "map":
+        return f"map<{expr(t[1])},{expr(t[2])}>"
+    if kind == "tuple":
+        return "tuple<" + ",".join(expr(x) for x in t[1]) + ">"
+    if kind == "fingerprint":
+        return f"fingerprint({t[1].hex()})"
+    raise ValueError(kind)
+
+
+def fields(fs) -> str:
+    return ",".join(f"{quote(n)}:{expr(t)}" for n, t in fs)
+
+
+def definition(d) -> str:
+    """("struct", [(name, t)..]), ("enum", [(name, variant)..]) with variant
+    "unit", ("newtype", t), ("tuple", [t..]) or ("struct", [(name, t)..]),
+    ("unit_struct",), ("newtype_struct", t), ("tuple_struct", [t..])."""
+    kind = d[0]
+    if kind == "struct":
+        return "struct{" + fields(d[1]) + "}"
+    if kind == "unit_struct":
+        return "unit_struct"
+    if kind == "newtype_struct":
+        return f"newtype_struct<{expr(d[1])}>"
+    if kind == "tuple_struct":
+        return "tuple_struct<" + ",".join(expr(x) for x in d[1]) + ">"
+    if kind == "enum":
+        out = []
+        for name, v in d[1]:
+            if v == "unit":
+                body = "unit"
+            elif v[0] == "newtype":
+                body = f"newtype<{expr(v[1])}>"
+            elif v[0] == "tuple":
+                body = "tuple<" + ",".join(expr(x) for x in v[1]) + ">"
+            else:
+                body = "struct{" + fields(v[1]) + "}"
+            out.append(f"{quote(name)}:{body}")
+        return "enum{" + ",".join(out) + "}"
+    raise ValueError(kind)
+
+
+def describe(root, defs=None) -> str:
+    """§4.1: the root expression, then one line per named type, sorted."""
+    lines = [expr(root)]
+    for name in sorted((defs or {}), key=lambda n: n.encode("utf-8")):
+        lines.append(f"{quote(name)} = {definition(defs[name])}")
+    return "".join(line + "\n" for line in lines)
+
+
+LOGIN_DEFS = {"Login": ("struct", [("user_id", "u64"), ("name", "str"), ("admin", "bool")])}
+DESCRIPTIONS = {
+    "unit": describe("unit"),
+    "u32": describe("u32"),
+    "string": describe("str"),
+    "bytes": describe(("seq", "u8")),
+    "login": describe(("ref", "Login"), LOGIN_DEFS),
+}
+SCHEMAS = {kind: shape_fingerprint(d) for kind, d in DESCRIPTIONS.items()}
+
+
+def record_description(data_fingerprint: bytes) -> str:
+    """§11: the session layer's record for data of the given fingerprint."""
+    return describe(("ref", "SessionRecord"), {"SessionRecord": ("struct", [
+        ("data", ("option", ("fingerprint", data_fingerprint))),
+        ("flash", ("option", ("seq", "u8"))),
+    ])})
 
 
 # Payload codecs for the application types used by the vectors. Each decoder
@@ -404,9 +505,9 @@ def make_aad(key_id: int, cookie_name: str) -> bytes:
 
 
 def seal_raw(key_id, key, nonce, cookie_name, issued_at, last_active_at, expires_at,
-             session_id, payload: bytes, limit=DEFAULT_LIMIT):
+             session_id, payload: bytes, limit=DEFAULT_LIMIT, schema=SCHEMAS["login"]):
     """§6 steps 3-4 with every input given (nonce included)."""
-    plaintext = encode_plaintext(issued_at, last_active_at, expires_at, session_id, payload)
+    plaintext = encode_plaintext(issued_at, last_active_at, expires_at, session_id, schema, payload)
     aad = make_aad(key_id, cookie_name)
     envelope = bytes([VERSION]) + struct.pack(">I", key_id) + nonce + aead_seal(key, nonce, plaintext, aad)
     value = b64url_encode(envelope)
@@ -416,16 +517,17 @@ def seal_raw(key_id, key, nonce, cookie_name, issued_at, last_active_at, expires
     return value, aad, plaintext, envelope
 
 
-def seal_new(keyring, cookie_name, payload: bytes, now, ttl=DEFAULT_TTL, limit=DEFAULT_LIMIT):
+def seal_new(keyring, cookie_name, payload: bytes, now, schema, ttl=DEFAULT_TTL, limit=DEFAULT_LIMIT):
     """§6 for a new session, with a fresh nonce and session id."""
     primary_id, keys = keyring
     return seal_raw(primary_id, keys[primary_id], os.urandom(24), cookie_name,
-                    now, now, now + ttl, os.urandom(16), payload, limit)[0]
+                    now, now, now + ttl, os.urandom(16), payload, limit, schema)[0]
 
 
-def open_value(keyring, cookie_name, value, now, decoder, ttl=DEFAULT_TTL,
+def open_value(keyring, cookie_name, value, now, decoder, schema, ttl=DEFAULT_TTL,
                idle=DEFAULT_IDLE, skew=DEFAULT_SKEW, limit=DEFAULT_LIMIT, not_before=0):
-    """§5, in order. keyring is (primary_id, {id: key}). idle=None disables."""
+    """§5, in order. keyring is (primary_id, {id: key}). idle=None disables.
+    schema is the fingerprint of the type decoder reads (§4.1)."""
     primary_id, keys = keyring
     # 1. size, before decoding: name plus value in UTF-8 bytes
     if len(cookie_name.encode()) + len(value.encode()) > limit:
@@ -457,6 +559,7 @@ def open_value(keyring, cookie_name, value, now, decoder, ttl=DEFAULT_TTL,
         last_active_at = r.varint(64)
         expires_at = r.varint(64)
         session_id = r.take(16)
+        sealed_schema = r.take(8)
     except ValueError as e:
         # §4: fixed fields that cannot be decoded are a payload mismatch.
         raise OpenError("payload_mismatch", "fixed fields: " + str(e))
@@ -474,7 +577,10 @@ def open_value(keyring, cookie_name, value, now, decoder, ttl=DEFAULT_TTL,
     idle_deadline = None if idle is None else min(last_active_at + idle, e, U64_MAX)
     if idle_deadline is not None and now >= idle_deadline:
         raise OpenError("idle_timeout")
-    # 7. payload, consuming everything
+    # 7. the type fingerprint, before any payload byte is read
+    if sealed_schema != schema:
+        raise OpenError("schema_mismatch", sealed_schema.hex())
+    # 8. payload, consuming everything
     try:
         payload = decoder(r)
     except ValueError as e:
@@ -487,6 +593,7 @@ def open_value(keyring, cookie_name, value, now, decoder, ttl=DEFAULT_TTL,
         "last_active_at": last_active_at,
         "expires_at": expires_at,
         "session_id": session_id,
+        "schema": sealed_schema,
         "payload": payload,
         "reseal": key_id != primary_id,
         "effective_expiry": min(e, U64_MAX),
@@ -550,7 +657,7 @@ def parse_keyring(line: str):
 # ---------------------------------------------------------------------------
 
 AFTER_AUTHENTICATION = {"invalid_timestamps", "issued_in_future", "revoked", "expired",
-                        "idle_timeout", "payload_mismatch"}
+                        "idle_timeout", "schema_mismatch", "payload_mismatch"}
 MAX_CANDIDATES = 8  # §13
 
 
@@ -597,7 +704,7 @@ def reseal(keyring, cookie_name, opened, now, nonce, payload: bytes, limit=DEFAU
     primary_id, keys = keyring
     fields = (opened["issued_at"], max(now, opened["last_active_at"]), opened["expires_at"])
     value = seal_raw(primary_id, keys[primary_id], nonce, cookie_name, *fields,
-                     opened["session_id"], payload, limit)[0]
+                     opened["session_id"], payload, limit, opened["schema"])[0]
     return value, fields
 
 
@@ -636,7 +743,7 @@ def request_cookies(headers):
                 yield name, value
 
 
-def load_session(keyring, name, headers, now, decoder, limit, max_chunks,
+def load_session(keyring, name, headers, now, decoder, schema, limit, max_chunks,
                  ttl=DEFAULT_TTL, idle=DEFAULT_IDLE, skew=DEFAULT_SKEW):
     """§12 and §13: ('valid', opened), ('none', None) or (outcome, None)."""
     pairs = list(request_cookies(headers))
@@ -673,7 +780,7 @@ def load_session(keyring, name, headers, now, decoder, limit, max_chunks,
                         if (i < n and not usable(i)) or (i >= n and i in chunks):
                             raise OpenError("chunks_mismatch")
                     whole = v[2:] + "".join(chunks[i][0] for i in range(1, n))
-            opened = open_value(keyring, name, whole, now, decoder, ttl=ttl, idle=idle, skew=skew,
+            opened = open_value(keyring, name, whole, now, decoder, schema, ttl=ttl, idle=idle, skew=skew,
                                 limit=joined_limit)
             return "valid", opened
         except OpenError as e:
@@ -686,6 +793,11 @@ def load_session(keyring, name, headers, now, decoder, limit, max_chunks,
     return outcomes[0], None
 
 
+def record_schema(data_type):
+    """§11: the fingerprint of the session layer's record holding data_type."""
+    return shape_fingerprint(record_description(SCHEMAS[data_type]))
+
+
 def vector_ring(entries):
     """A keyring from the vector file's [{key_id, key_hex}], primary first."""
     keys = {e["key_id"]: bytes.fromhex(e["key_hex"]) for e in entries}
@@ -696,7 +808,9 @@ def check_reseal(v):
     tag = f"vector {v['id']} ({v['comment']})"
     kr = vector_ring(v["keyring"])
     decoder = DECODERS[v["payload_type"]]
-    opened = open_value(kr, v["cookie_name"], v["cookie_value"], v["opened_at"], decoder,
+    schema = SCHEMAS[v["payload_type"]]
+    check_eq(f"{tag}: schema_hex", v["schema_hex"], schema.hex())
+    opened = open_value(kr, v["cookie_name"], v["cookie_value"], v["opened_at"], decoder, schema,
                         ttl=v["absolute_ttl"], idle=v["idle_timeout"], skew=v["clock_skew"],
                         limit=v["max_cookie_bytes"])
     payload = enc_payload(v["payload_type"], v["payload"])
@@ -710,7 +824,7 @@ def check_reseal(v):
     check_eq(f"{tag}: fields", (fields, opened["session_id"].hex(), kr[0]),
              ((v["issued_at"], v["last_active_at"], v["expires_at"]), v["session_id_hex"], v["key_id"]))
     check_eq(f"{tag}: resealed value", value, v["resealed_value"])
-    again = open_value(kr, v["cookie_name"], value, v["now"], decoder, ttl=v["absolute_ttl"],
+    again = open_value(kr, v["cookie_name"], value, v["now"], decoder, schema, ttl=v["absolute_ttl"],
                        idle=v["idle_timeout"], skew=v["clock_skew"], limit=v["max_cookie_bytes"])
     check_eq(f"{tag}: reopens under the primary key", (again["key_id"], again["payload"]),
              (kr[0], v["payload"]))
@@ -723,11 +837,14 @@ def check_record(v):
     payload = enc_record(data, flash)
     check_eq(f"{tag}: payload_hex", payload.hex(), v["payload_hex"])
     key = bytes.fromhex(v["key_hex"])
+    schema = record_schema(v["data_type"])
+    check_eq(f"{tag}: schema_hex is the record fingerprint of §11", v["schema_hex"], schema.hex())
     value = seal_raw(v["key_id"], key, bytes.fromhex(v["nonce_hex"]), v["cookie_name"], v["issued_at"],
-                     v["last_active_at"], v["expires_at"], bytes.fromhex(v["session_id_hex"]), payload)[0]
+                     v["last_active_at"], v["expires_at"], bytes.fromhex(v["session_id_hex"]), payload,
+                     schema=schema)[0]
     check_eq(f"{tag}: cookie_value", value, v["cookie_value"])
     got = open_value(ring(v["key_id"], key), v["cookie_name"], v["cookie_value"], v["now"],
-                     dec_record(DECODERS[v["data_type"]]))
+                     dec_record(DECODERS[v["data_type"]]), schema)
     check_eq(f"{tag}: data and flash", (got["payload"]["data"], got["payload"]["flash"]), (v["data"], flash))
     check_eq(f"{tag}: flash read as a string", read_flash_as_string(got["payload"]["flash"]),
              (v["flash_read"], v["flash"]))
@@ -751,8 +868,11 @@ def check_chunk_split(v):
 def check_chunks(v):
     tag = f"vector {v['id']} ({v['comment']})"
     kr = ring(v["key_id"], bytes.fromhex(v["key_hex"]))
+    schema = record_schema(v["data_type"])
+    check_eq(f"{tag}: schema_hex is the record fingerprint of §11", v["schema_hex"], schema.hex())
     got, opened = load_session(kr, v["cookie_name"], v["cookie_headers"], v["now"],
-                               dec_record(DECODERS[v["data_type"]]), v["max_cookie_bytes"], v["max_chunks"],
+                               dec_record(DECODERS[v["data_type"]]), schema,
+                               v["max_cookie_bytes"], v["max_chunks"],
                                ttl=v["absolute_ttl"], idle=v["idle_timeout"], skew=v["clock_skew"])
     data = opened["payload"]["data"] if opened else None
     check_eq(f"{tag}: outcome and data", (got, data), (v["expect"], v["data"]))
@@ -777,7 +897,7 @@ KIND_CHECKS = {
     "chunks": check_chunks,
     "keyring": check_keyring_vector,
 }
-KNOWN_KINDS = {"seal", "open", *KIND_CHECKS}
+KNOWN_KINDS = {"seal", "open", "schema", *KIND_CHECKS}
 
 
 # ---------------------------------------------------------------------------
@@ -828,10 +948,44 @@ def main():
 
     valid = [v for v in data["vectors"] if v["kind"] == "seal"]
     invalid = [v for v in data["vectors"] if v["kind"] == "open"]
+    schemas = [v for v in data["vectors"] if v["kind"] == "schema"]
     for v in data["vectors"]:
         check(f"vector {v['id']}: kind {v['kind']!r} is known", v["kind"] in KNOWN_KINDS)
     check_eq("vector ids are unique", len({v["id"] for v in data["vectors"]}), len(data["vectors"]))
     by_id = {v["id"]: v for v in data["vectors"]}
+
+    # -- 0. type fingerprints: recomputed from descriptions and names -----
+    for v in schemas:
+        tag = f"vector {v['id']} ({v['comment']})"
+        if v["prefix"] == "sealed-session/schema/shape":
+            got = shape_fingerprint(v["description"])
+        else:
+            check_eq(f"{tag}: prefix", v["prefix"], "sealed-session/schema/name")
+            got = name_fingerprint(v["name"])
+        check_eq(f"{tag}: fingerprint", got.hex(), v["fingerprint_hex"])
+    check(">= 9 schema vectors", len(schemas) >= 9)
+    # Descriptions written here from the §4.1 grammar agree with the file's.
+    written = {
+        201: describe("unit"),
+        202: describe("u32"),
+        203: DESCRIPTIONS["login"],
+        204: describe(("ref", "Login"), {"Login": ("struct", [
+            ("user_id", "u64"), ("admin", "bool"), ("name", "str")])}),
+        205: describe(("ref", "Account"), {
+            "Account": ("struct", [("user_id", "u64"), ("roles", ("seq", ("ref", "Role"))),
+                                   ("org", ("option", "u32"))]),
+            "Role": ("enum", [("Reader", "unit"), ("Editor", ("struct", [("sections", ("seq", "str"))])),
+                              ("Admin", ("newtype", "u8"))]),
+        }),
+        206: describe(("ref", "Menu"), {"Menu": ("struct", [("label", "str"),
+                                                           ("children", ("seq", ("ref", "Menu")))])}),
+        208: record_description(SCHEMAS["login"]),
+        209: record_description(name_fingerprint(by_id[207]["name"])),
+    }
+    for vid, text in written.items():
+        check_eq(f"vector {vid}: description written from §4.1", text, by_id[vid]["description"])
+    check_eq("vector 204 differs from 203 (fields reordered)",
+             by_id[203]["fingerprint_hex"] != by_id[204]["fingerprint_hex"], True)
 
     # -- 1. valid vectors: seal exactly, then open -------------------------
     for v in valid:
@@ -845,9 +999,13 @@ def main():
         # payload_hex is the postcard encoding of the typed payload
         check_eq(f"{tag}: payload_hex is postcard of payload",
                  enc_payload(v["payload_type"], v["payload"]).hex(), v["payload_hex"])
+        schema = SCHEMAS[v["payload_type"]]
+        check_eq(f"{tag}: schema_description", v["schema_description"], DESCRIPTIONS[v["payload_type"]])
+        check_eq(f"{tag}: schema_hex is the fingerprint of §4.1", v["schema_hex"], schema.hex())
         try:
             value, aad, pt, env = seal_raw(v["key_id"], key, nonce, v["cookie_name"], v["issued_at"],
-                                           v["last_active_at"], v["expires_at"], sid, payload)
+                                           v["last_active_at"], v["expires_at"], sid, payload,
+                                           schema=schema)
         except Exception as e:
             check(f"{tag}: seals", False, repr(e))
             continue
@@ -863,7 +1021,7 @@ def main():
         now = v["now"]
         try:
             got = open_value(ring(v["key_id"], key), v["cookie_name"], v["cookie_value"], now,
-                             DECODERS[v["payload_type"]])
+                             DECODERS[v["payload_type"]], schema)
         except Exception as e:
             check(f"{tag}: opens", False, repr(e))
             continue
@@ -877,9 +1035,11 @@ def main():
     for v in invalid:
         tag = f"vector {v['id']} ({v['comment']})"
         kr = ring(v["key_id"], bytes.fromhex(v["key_hex"]))
+        check_eq(f"{tag}: expected schema", v["schema_hex"], SCHEMAS[v["payload_type"]].hex())
         check_outcome(tag, v["expect"],
                       lambda v=v, kr=kr: open_value(kr, v["cookie_name"], v["cookie_value"], v["now"],
                                                     DECODERS[v["payload_type"]],
+                                                    SCHEMAS[v["payload_type"]],
                                                     ttl=v["absolute_ttl"], idle=v["idle_timeout"],
                                                     skew=v["clock_skew"], limit=v["max_cookie_bytes"],
                                                     not_before=v.get("not_before", 0)))
@@ -905,8 +1065,10 @@ def main():
     sid = bytes.fromhex(v4["session_id_hex"])
     T_ISS, T_LAST, T_EXP = 1800000000, 1800000060, 1800086400
 
-    def op(value, now=now, decoder=dec_login, kr=kr, name=name, **kw):
-        return lambda: open_value(kr, name, value, now, decoder, **kw)
+    def op(value, now=now, decoder=dec_login, kr=kr, name=name, schema=None, **kw):
+        if schema is None:
+            schema = {dec_login: SCHEMAS["login"], dec_unit: SCHEMAS["unit"], dec_u32: SCHEMAS["u32"]}[decoder]
+        return lambda: open_value(kr, name, value, now, decoder, schema, **kw)
 
     # §1 base64url, at the codec level
     check_eq("§1 'AA' accepted", b64url_decode_strict("AA"), b"\x00")
@@ -928,17 +1090,19 @@ def main():
 
     # §1 on whole values
     val1 = v1["cookie_value"]
-    check_eq("vector 1 is 102 characters (§7: empty payload)", len(val1), 102)
+    check_eq("vector 1 is 112 characters (§7: empty payload)", len(val1), 112)
     check_eq("vector 1 opens", outcome(op(val1, decoder=dec_unit)), "valid")
     check_eq("padding '==' refused", outcome(op(val1 + "==", decoder=dec_unit)), "malformed")
-    # 102 = 4k + 2, so the last character carries 4 unused bits
-    last = B64_INDEX[val1[-1]]
-    check_eq("vector 1 last character has zero unused bits", last & 0x0F, 0)
-    noncanon = val1[:-1] + B64_ALPHABET[last | 0x01]
+    val2 = by_id[2]["cookie_value"]
+    check_eq("vector 2 is 114 characters", len(val2), 114)
+    # 114 = 4k + 2, so the last character carries 4 unused bits
+    last = B64_INDEX[val2[-1]]
+    check_eq("vector 2 last character has zero unused bits", last & 0x0F, 0)
+    noncanon = val2[:-1] + B64_ALPHABET[last | 0x01]
     check_eq("non-canonical trailing bits refused (would decode to the same bytes)",
-             outcome(op(noncanon, decoder=dec_unit)), "malformed")
-    check_eq("4k+1-length value refused", outcome(op(val1 + "AAA", decoder=dec_unit)), "malformed")
-    check_eq("the 4k+1 value above has 4k+1 characters", (len(val1) + 3) % 4, 1)
+             outcome(op(noncanon, decoder=dec_u32)), "malformed")
+    check_eq("4k+1-length value refused", outcome(op(val1 + "A", decoder=dec_unit)), "malformed")
+    check_eq("the 4k+1 value above has 4k+1 characters", (len(val1) + 1) % 4, 1)
     for ch in [" ", "\t", ".", "\u00e9", "%"]:
         check_eq(f"value with {ch!r} refused", outcome(op(v4["cookie_value"][:-1] + ch)), "malformed")
 
@@ -964,7 +1128,7 @@ def main():
     res = {}
     check_eq("opened with a non-primary key",
              outcome(lambda: res.update(open_value((9, {9: wrong, 1: key}), name, v4["cookie_value"], now,
-                                                   dec_login))), "valid")
+                                                   dec_login, SCHEMAS["login"]))), "valid")
     check("opened with a non-primary key: reseal requested", res.get("reseal") is True)
 
     # §5 step 1: size before decoding
@@ -976,8 +1140,9 @@ def main():
     check_eq("limit is configurable", outcome(op(v4["cookie_value"], limit=100)), "too_large")
 
     # §5 step 6: timestamps, with values sealed here
-    def sealed(iss, last, exp, payload=enc_payload("login", {"user_id": 7, "name": "ada", "admin": True})):
-        return seal_raw(1, key, os.urandom(24), name, iss, last, exp, sid, payload)[0]
+    def sealed(iss, last, exp, payload=enc_payload("login", {"user_id": 7, "name": "ada", "admin": True}),
+               schema=SCHEMAS["login"]):
+        return seal_raw(1, key, os.urandom(24), name, iss, last, exp, sid, payload, schema=schema)[0]
 
     check_eq("last_active_at < issued_at: invalid timestamps",
              outcome(op(sealed(T_ISS, T_ISS - 1, T_EXP))), "invalid_timestamps")
@@ -1012,24 +1177,41 @@ def main():
     check_eq("expires_at before the idle deadline: expired",
              outcome(op(sealed(T_ISS, T_ISS, T_ISS + 100), now=T_ISS + 100)), "expired")
 
-    # §4 / §5 step 7: payload mismatch
-    check_eq("vector 4 opened as u32: trailing bytes → payload mismatch",
-             outcome(op(v4v, decoder=dec_u32)), "payload_mismatch")
-    check_eq("vector 1 (empty) opened as u32 → payload mismatch",
-             outcome(op(val1, decoder=dec_u32)), "payload_mismatch")
-    check_eq("vector 2 (42u32) opened as unit: trailing byte → payload mismatch",
-             outcome(op(by_id[2]["cookie_value"], decoder=dec_unit)), "payload_mismatch")
+    # §5 step 7: schema mismatch, before the payload is read
+    check_eq("vector 4 opened as u32 → schema mismatch",
+             outcome(op(v4v, decoder=dec_u32)), "schema_mismatch")
+    check_eq("vector 1 (empty) opened as u32 → schema mismatch",
+             outcome(op(val1, decoder=dec_u32)), "schema_mismatch")
+    check_eq("vector 2 (42u32) opened as unit → schema mismatch",
+             outcome(op(val2, decoder=dec_unit)), "schema_mismatch")
+    check_eq("vector 4 expected with the reordered Login of vector 204 → schema mismatch",
+             outcome(op(v4v, schema=bytes.fromhex(by_id[204]["fingerprint_hex"]))), "schema_mismatch")
+    check_eq("schema mismatch comes after the timestamps",
+             outcome(op(v4v, decoder=dec_u32, now=T_EXP)), "expired")
+    check_eq("a name fingerprint (§4.2) opens only under that name",
+             outcome(op(sealed(T_ISS, T_LAST, T_EXP, schema=name_fingerprint("x")),
+                        schema=name_fingerprint("x"))), "valid")
+    # §5 step 8: payload mismatch under the right schema
     check_eq("bool byte 02 → payload mismatch",
              outcome(op(sealed(T_ISS, T_LAST, T_EXP, bytes.fromhex("070361646102")))), "payload_mismatch")
+    check_eq("one byte after the payload → payload mismatch",
+             outcome(op(sealed(T_ISS, T_LAST, T_EXP, bytes.fromhex("07036164610100")))), "payload_mismatch")
     def sealed_plaintext(pt):
         nonce = os.urandom(24)
         env = bytes([VERSION]) + struct.pack(">I", 1) + nonce + aead_seal(key, nonce, pt, make_aad(1, name))
         return b64url_encode(env)
 
-    # §4: fixed fields that do not decode are a payload mismatch.
-    full = encode_plaintext(T_ISS, T_LAST, T_EXP, sid, b"")
-    check_eq("authenticated 18-byte plaintext (truncated session id) refused",
+    # §4: fixed fields that do not decode are a payload mismatch; the
+    # shortest fixed fields are 27 bytes.
+    full = encode_plaintext(T_ISS, T_LAST, T_EXP, sid, SCHEMAS["unit"], b"")
+    shortest = encode_plaintext(0, 0, 0, sid, SCHEMAS["unit"], b"")
+    check_eq("shortest fixed fields are 27 bytes (§4)", len(shortest), 27)
+    check_eq("authenticated 26-byte plaintext (shortest fixed fields, truncated schema) refused",
+             outcome(op(sealed_plaintext(shortest[:-1]), decoder=dec_unit)), "payload_mismatch")
+    check_eq("authenticated 38-byte plaintext (truncated schema): payload mismatch (§4)",
              outcome(op(sealed_plaintext(full[:-1]), decoder=dec_unit)), "payload_mismatch")
+    check_eq("authenticated 30-byte plaintext (truncated session id) refused",
+             outcome(op(sealed_plaintext(full[:-9]), decoder=dec_unit)), "payload_mismatch")
     check_eq("authenticated empty plaintext refused",
              outcome(op(sealed_plaintext(b""), decoder=dec_unit)), "payload_mismatch")
     check_eq("authenticated 11-byte varint refused",
@@ -1042,8 +1224,8 @@ def main():
     check_eq("u64::MAX varint round trip", Reader(varint(U64_MAX)).varint(64), U64_MAX)
 
     # §7 sizes at the vector timestamps
-    fixed = len(encode_plaintext(T_ISS, T_LAST, T_EXP, sid, b""))
-    check_eq("§7 plaintext is 31 + p", fixed, 31)
+    fixed = len(encode_plaintext(T_ISS, T_LAST, T_EXP, sid, bytes(8), b""))
+    check_eq("§7 plaintext is 39 + p", fixed, 39)
 
     def largest(cookie_name):
         room = DEFAULT_LIMIT - len(cookie_name)
@@ -1054,7 +1236,7 @@ def main():
     # (name, largest value chars, largest envelope, largest payload)
     # FORMAT.md's `sid` row says 4093 chars, a 4k+1 length no value can have:
     # the largest value for `sid` is 4092 characters (3069 bytes).
-    for cname, want in [(DEFAULT_COOKIE_NAME, (4082, 3061, 2985)), ("sid", (4092, 3069, 2993))]:
+    for cname, want in [(DEFAULT_COOKIE_NAME, (4082, 3061, 2977)), ("sid", (4092, 3069, 2985))]:
         got = largest(cname)
         check_eq(f"§7 size table row {cname!r}", got, want)
         p = got[2]
@@ -1063,7 +1245,8 @@ def main():
             check_eq(f"§7 {cname!r}: {p}-byte payload seals to name + value",
                      (len(value), len(cname) + len(value) <= DEFAULT_LIMIT), (got[0], True))
             check_eq(f"§7 {cname!r}: the largest value opens",
-                     outcome(lambda: open_value(kr, cname, value, now, lambda r: r.take(p))), "valid")
+                     outcome(lambda: open_value(kr, cname, value, now, lambda r: r.take(p),
+                                                SCHEMAS["login"])), "valid")
         except SealError as e:
             check(f"§7 {cname!r}: {p}-byte payload seals", False, str(e))
         try:
@@ -1073,15 +1256,16 @@ def main():
             check_eq(f"§7 {cname!r}: {p + 1}-byte payload refused with actual and allowed sizes",
                      (e.kind, e.actual, e.allowed),
                      ("too_large", len(cname) + b64_encoded_len(OVERHEAD + fixed + p + 1), DEFAULT_LIMIT))
-    check_eq("§7 empty payload gives 102 characters", b64_encoded_len(OVERHEAD + fixed), 102)
+    check_eq("§7 empty payload gives 112 characters", b64_encoded_len(OVERHEAD + fixed), 112)
     check("§7 5-byte varints from 2021 to 3058",
           all(len(varint(t)) == 5 for t in (1609459200, 34359738367)) and len(varint(2**35)) == 6)
 
     # §6: a fresh seal opens
     res = {}
     check_eq("§6 new session opens",
-             outcome(lambda: res.update(open_value(kr, name, seal_new(kr, name, enc_payload("u32", 5), now),
-                                                   now, dec_u32))), "valid")
+             outcome(lambda: res.update(open_value(kr, name,
+                                                   seal_new(kr, name, enc_payload("u32", 5), now, SCHEMAS["u32"]),
+                                                   now, dec_u32, SCHEMAS["u32"]))), "valid")
     check_eq("§6 new session: issued = last active = now, expires = now + ttl, payload",
              tuple(res.get(k) for k in ("issued_at", "last_active_at", "expires_at", "payload")),
              (now, now, now + DEFAULT_TTL, 5))

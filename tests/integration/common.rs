@@ -174,7 +174,10 @@ fn codec_helpers_agree_with_known_values() {
     for n in 0..40u8 {
         let data: Vec<u8> = (0..n).map(|i| i.wrapping_mul(97)).collect();
         assert_eq!(unb64url(&b64url(&data)), data);
-        assert_eq!(b64url(&data).len(), sealed_session::encoded_len(data.len()));
+        assert_eq!(
+            b64url(&data).len(),
+            sealed_session::format::encoded_len(data.len())
+        );
     }
     assert_eq!(unhex(&hex(&[0, 1, 0xab])), vec![0, 1, 0xab]);
     assert_eq!(windows("abcd", 3), vec!["abc", "bcd"]);
@@ -205,8 +208,10 @@ pub(crate) fn vector(id: u64) -> serde_json::Value {
 }
 
 /// The outcome identifier of FORMAT.md §5 for `err`.
+/// Also checks that [`OpenError::as_str`](sealed_session::OpenError::as_str)
+/// gives the same identifier.
 pub(crate) fn outcome(err: &sealed_session::OpenError) -> &'static str {
-    match err {
+    let id = match err {
         sealed_session::OpenError::TooLarge { .. } => "too_large",
         sealed_session::OpenError::Malformed => "malformed",
         sealed_session::OpenError::UnsupportedVersion => "unsupported_version",
@@ -219,6 +224,29 @@ pub(crate) fn outcome(err: &sealed_session::OpenError) -> &'static str {
         sealed_session::OpenError::PayloadMismatch => "payload_mismatch",
         sealed_session::OpenError::Revoked => "revoked",
         sealed_session::OpenError::ChunksMismatch => "chunks_mismatch",
+        sealed_session::OpenError::SchemaMismatch => "schema_mismatch",
+        sealed_session::OpenError::UnsupportedType(_) => "unsupported_type",
         other => panic!("no identifier for {other:?}"),
-    }
+    };
+    assert_eq!(err.as_str(), id, "{err:?}");
+    id
+}
+
+/// The unsigned integer `field` of vector `v`.
+pub(crate) fn u64_of(v: &serde_json::Value, field: &str) -> u64 {
+    v[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("vector {} lacks {field}", v["id"]))
+}
+
+/// The string `field` of vector `v`.
+pub(crate) fn str_of<'a>(v: &'a serde_json::Value, field: &str) -> &'a str {
+    v[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("vector {} lacks {field}", v["id"]))
+}
+
+/// The time `field` of vector `v`.
+pub(crate) fn at(v: &serde_json::Value, field: &str) -> UnixSeconds {
+    UnixSeconds::new(u64_of(v, field))
 }

@@ -1,7 +1,7 @@
 //! Keys and keyring lines: round trips, syntax, every refusal, and error
 //! messages that never repeat key text.
 
-use sealed_session::{Key, KeyError, KeyErrorReason, KeyId, Keyring, Sealer};
+use sealed_session::{Key, KeyError, KeyErrorReason, KeyId, KeyLineHint, Keyring, Sealer};
 
 use crate::common::{b64std, b64url, key, key_bytes, sealer, windows, T0};
 
@@ -392,8 +392,212 @@ fn from_env_reads_a_keyring_line() {
     std::env::set_var(bad, "4");
     assert_eq!(
         Keyring::from_env(bad).err(),
-        Some(KeyError::InvalidSyntax { entry: 1 })
+        Some(KeyError::Variable {
+            name: bad.to_owned(),
+            error: Box::new(KeyError::InvalidSyntax { entry: 1 }),
+            hint: None,
+        })
     );
+}
+
+/// Sets `var` to `value`, reads it with `from_env`, and returns the error
+/// after checking that it names the variable, in Display and Debug, and
+/// shows no key text.
+fn env_err(var: &str, value: &str, secret: &str) -> KeyError {
+    std::env::set_var(var, value);
+    let err = Keyring::from_env(var)
+        .err()
+        .unwrap_or_else(|| panic!("{value:?} parsed"));
+    assert_no_key_text(&err, secret);
+    assert!(err.to_string().contains(var), "{err}");
+    assert!(format!("{err:?}").contains(var), "{err:?}");
+    err
+}
+
+fn hint_of(err: &KeyError) -> Option<KeyLineHint> {
+    match err {
+        KeyError::Variable { hint, .. } => *hint,
+        other => panic!("expected KeyError::Variable, got {other:?}"),
+    }
+}
+
+#[test]
+fn from_env_hints_at_common_mistakes() {
+    let k = text(21);
+    let standard = (0..=255u8)
+        .map(|seed| b64std(&key_bytes(seed), false))
+        .find(|t| t.contains(['+', '/']))
+        .unwrap();
+    let cases = [
+        // A docker env file keeps the quotes of SESSION_KEYS="1:…".
+        ("QUOTED", format!("\"1:{k}\""), KeyLineHint::Quoted),
+        ("SINGLE_QUOTED", format!("'1:{k}'"), KeyLineHint::Quoted),
+        ("SPACE", format!("1: {k}"), KeyLineHint::SpaceAfterColon),
+        (
+            "SPACE_LATER",
+            format!("1:{k}, 2:\t{}", text(22)),
+            KeyLineHint::SpaceAfterColon,
+        ),
+        (
+            "ASSIGNMENT",
+            format!("SESSION_KEYS=1:{k}"),
+            KeyLineHint::Assignment,
+        ),
+        (
+            "STANDARD",
+            format!("1:{standard}"),
+            KeyLineHint::StandardBase64,
+        ),
+        ("PADDED", format!("1:{k}="), KeyLineHint::Padding),
+    ];
+    for (suffix, value, hint) in cases {
+        let var = format!("SEALED_SESSION_INTEGRATION_TEST_HINT_{suffix}");
+        // The secret part: what follows the first ':'.
+        let secret = value
+            .split_once(':')
+            .map(|(_, k)| k.trim())
+            .unwrap_or_default();
+        let err = env_err(&var, &value, secret);
+        assert_eq!(hint_of(&err), Some(hint), "{value:?}");
+        assert!(err.to_string().contains(&hint.to_string()), "{err}");
+    }
+    // A quoted line is reported as such, not only as an invalid key id.
+    let var = "SEALED_SESSION_INTEGRATION_TEST_HINT_QUOTED_TEXT";
+    let err = env_err(var, &format!("\"1:{k}\""), &k);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "environment variable {var}: keyring entry 1 has an invalid key id, expected a decimal \
+             number up to 4294967295 (hint: the value is in quotes; remove the quotes (docker env \
+             files keep them as part of the value))"
+        )
+    );
+    // No hint where nothing typical is wrong.
+    let var = "SEALED_SESSION_INTEGRATION_TEST_HINT_NONE";
+    assert_eq!(hint_of(&env_err(var, "1:short", "")), None);
+    // An empty variable is an empty keyring, named as such.
+    let var = "SEALED_SESSION_INTEGRATION_TEST_HINT_EMPTY";
+    let err = env_err(var, "", "");
+    assert_eq!(
+        err.to_string(),
+        format!("environment variable {var}: keyring holds no key")
+    );
+}
+
+#[test]
+fn startup_errors_read_as_sentences_in_main() {
+    // `main() -> Result<(), Box<dyn Error>>` prints "Error: {err:?}".
+    fn shown_by_main(err: impl std::error::Error + 'static) -> String {
+        let boxed: Box<dyn std::error::Error> = Box::new(err);
+        format!("Error: {boxed:?}")
+    }
+    let var = "SEALED_SESSION_INTEGRATION_TEST_MAIN_MISSING";
+    let missing = Keyring::from_env(var).unwrap_err();
+    assert_eq!(
+        shown_by_main(missing),
+        format!(
+            "Error: environment variable {var} is not set; it should hold a keyring line such as \
+             1:<43 base64url characters> (KeyError::MissingVariable)"
+        )
+    );
+    let var = "SEALED_SESSION_INTEGRATION_TEST_MAIN_BAD_ID";
+    let k = text(24);
+    let err = env_err(var, &format!("x1:{k}"), &k);
+    assert_eq!(
+        shown_by_main(err),
+        format!(
+            "Error: environment variable {var}: keyring entry 1 has an invalid key id, expected a \
+             decimal number up to 4294967295 (KeyError::Variable, KeyError::InvalidKeyId)"
+        )
+    );
+    let config = Sealer::builder(Keyring::new(id(1), key(1)))
+        .with_cookie_name("a b")
+        .build()
+        .unwrap_err();
+    let shown = shown_by_main(config);
+    assert!(shown.starts_with("Error: cookie name must be"), "{shown}");
+    assert!(
+        shown.ends_with("(ConfigError::InvalidCookieName)"),
+        "{shown}"
+    );
+    // Display stays the bare sentence.
+    assert_eq!(
+        KeyError::WeakKey.to_string(),
+        "key bytes are all equal; generate a random key"
+    );
+    assert_eq!(
+        format!("{:?}", KeyError::WeakKey),
+        "key bytes are all equal; generate a random key (KeyError::WeakKey)"
+    );
+}
+
+/// The documented way to make a key without Rust (README, "Keys"):
+/// `head -c32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n'` turns 32
+/// random bytes into standard base64 with padding, then into base64url
+/// without it. Here the same transformation runs on many keys, so every
+/// base64 character (including `+` and `/`) is met.
+#[test]
+fn keys_made_by_the_shell_one_liner_are_accepted() {
+    for seed in 0..=255u8 {
+        let bytes = key_bytes(seed);
+        let standard = b64std(&bytes, true);
+        let text: String = standard
+            .chars()
+            .map(|c| match c {
+                '+' => '-',
+                '/' => '_',
+                other => other,
+            })
+            .filter(|&c| c != '=' && c != '\n')
+            .collect();
+        assert_eq!(text.len(), 43);
+        assert_eq!(text, b64url(&bytes));
+        let ring = Keyring::parse(&format!("1:{text}")).unwrap();
+        assert!(same_keys(&ring, &Keyring::new(id(1), key(seed))));
+    }
+}
+
+/// The one-liner itself, as README.md shows it, run by `sh`.
+#[cfg(unix)]
+#[test]
+fn the_readme_one_liner_makes_a_key_the_crate_accepts() {
+    let readme = include_str!("../../README.md");
+    let line = readme
+        .lines()
+        .find(|l| l.contains("/dev/urandom"))
+        .expect("README.md shows the one-liner");
+    let command = line.trim().trim_start_matches("$ ");
+    let out = std::process::Command::new("sh")
+        .args(["-c", command])
+        .env_remove("SESSION_KEYS")
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let printed = String::from_utf8(out.stdout).unwrap();
+    let value = printed.trim_end_matches('\n');
+    let (name, entry) = value.split_once('=').unwrap();
+    assert_eq!(name, "SESSION_KEYS");
+    let (id_text, key_text) = entry.split_once(':').unwrap();
+    assert_eq!(key_text.len(), 43);
+    assert!(key_text
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+    let ring = Keyring::parse(entry).unwrap();
+    assert_eq!(ring.primary_id().to_string(), id_text);
+}
+
+#[test]
+fn next_id_is_one_more_than_the_largest() {
+    let ring = Keyring::new(id(20261203), key(1))
+        .with_old_key(id(5), key(2))
+        .unwrap();
+    assert_eq!(ring.next_id(), Some(id(20261204)));
+    let top = ring.with_old_key(id(u32::MAX), key(3)).unwrap();
+    assert_eq!(top.next_id(), None);
 }
 
 #[cfg(unix)]
@@ -404,7 +608,9 @@ fn from_env_with_a_non_unicode_variable_is_refused() {
     std::env::set_var(var, std::ffi::OsStr::from_bytes(b"1:\xff"));
     assert_eq!(
         Keyring::from_env(var).err(),
-        Some(KeyError::MissingVariable)
+        Some(KeyError::NotUnicodeVariable {
+            name: var.to_owned()
+        })
     );
 }
 
@@ -419,8 +625,11 @@ fn long_text_that_is_not_base64_is_an_encoding_error() {
 
 #[test]
 fn from_env_with_a_missing_variable_is_refused() {
+    let var = "SEALED_SESSION_INTEGRATION_TEST_KEYS_NEVER_SET";
     assert_eq!(
-        Keyring::from_env("SEALED_SESSION_INTEGRATION_TEST_KEYS_NEVER_SET").err(),
-        Some(KeyError::MissingVariable)
+        Keyring::from_env(var).err(),
+        Some(KeyError::MissingVariable {
+            name: var.to_owned()
+        })
     );
 }

@@ -3,9 +3,8 @@
 
 use std::time::Duration as StdDuration;
 
-use sealed_session::{
-    encoded_len, ConfigError, OpenError, SealError, Sealer, UnixSeconds, MAX_LIFETIME,
-};
+use sealed_session::format::encoded_len;
+use sealed_session::{ConfigError, OpenError, SealError, Sealer, UnixSeconds, MAX_LIFETIME};
 
 use crate::common::{ring, sealer, T0};
 
@@ -36,13 +35,13 @@ fn largest_vec(s: &Sealer, now: UnixSeconds, start: usize) -> (usize, String) {
 }
 
 #[test]
-fn largest_payload_under_the_default_name_is_2985_postcard_bytes() {
+fn largest_payload_under_the_default_name_is_2977_postcard_bytes() {
     let s = sealer(ring(1, 1));
     assert_eq!(s.cookie_name(), "__Host-session");
     assert_eq!(s.max_cookie_bytes(), 4096);
     let (n, value) = largest_vec(&s, T0, 2900);
-    // A Vec<u8> of 2983 bytes has a 2-byte length varint: 2985 bytes.
-    assert_eq!(n, 2983);
+    // A Vec<u8> of 2975 bytes has a 2-byte length varint: 2977 bytes.
+    assert_eq!(n, 2975);
     assert_eq!(value.len(), 4082);
     assert_eq!(value.len() + s.cookie_name().len(), 4096);
     let opened = s.open_at::<Vec<u8>>(&value, T0).unwrap();
@@ -59,10 +58,10 @@ fn largest_payload_under_the_default_name_is_2985_postcard_bytes() {
 #[test]
 fn too_large_reports_the_size_the_cookie_would_have() {
     let s = sealer(ring(1, 1));
-    for n in [2984, 2985, 2986, 3000, 5000, 100_000] {
-        // 45 bytes of envelope, 31 of plaintext header, 2 or 3 of length.
+    for n in [2976, 2977, 2978, 3000, 5000, 100_000] {
+        // 45 bytes of envelope, 39 of plaintext header, 2 or 3 of length.
         let varint = if n < 16_384 { 2 } else { 3 };
-        let actual = 14 + encoded_len(45 + 31 + varint + n);
+        let actual = 14 + encoded_len(45 + 39 + varint + n);
         assert_eq!(
             s.seal_at(&bytes(n), T0),
             Err(SealError::TooLarge {
@@ -75,10 +74,10 @@ fn too_large_reports_the_size_the_cookie_would_have() {
 }
 
 #[test]
-fn largest_payload_under_a_three_byte_name_is_2993_postcard_bytes() {
+fn largest_payload_under_a_three_byte_name_is_2985_postcard_bytes() {
     let s = named("sid");
     let (n, value) = largest_vec(&s, T0, 2900);
-    assert_eq!(n, 2991);
+    assert_eq!(n, 2983);
     // 4093 characters would be a length no unpadded base64 text has, so the
     // largest value is 4092 characters and the cookie 4095 bytes.
     assert_eq!(value.len(), 4092);
@@ -129,24 +128,24 @@ fn format_md_size_table_matches_the_sealer() {
 #[test]
 fn size_rows_are_what_format_md_derives() {
     // The figures of the FORMAT.md §7 table that are right, computed.
-    assert_eq!(size_row("__Host-session"), (4082, 3061, 2985));
-    assert_eq!(size_row("sid"), (4092, 3069, 2993));
+    assert_eq!(size_row("__Host-session"), (4082, 3061, 2977));
+    assert_eq!(size_row("sid"), (4092, 3069, 2985));
 }
 
 #[test]
-fn empty_payload_gives_a_102_character_value() {
+fn empty_payload_gives_a_112_character_value() {
     let s = sealer(ring(1, 1));
-    assert_eq!(s.seal_at(&(), T0).unwrap().len(), 102);
+    assert_eq!(s.seal_at(&(), T0).unwrap().len(), 112);
 }
 
 #[test]
 fn value_length_follows_the_documented_formula() {
-    // FORMAT.md §7: envelope 76 + p bytes at present-day timestamps.
+    // FORMAT.md §7: envelope 84 + p bytes at present-day timestamps.
     let s = sealer(ring(1, 1));
     for n in 0..=200 {
         let p = n + if n < 128 { 1 } else { 2 };
         let value = s.seal_at(&bytes(n), T0).unwrap();
-        assert_eq!(value.len(), encoded_len(76 + p), "{n}");
+        assert_eq!(value.len(), encoded_len(84 + p), "{n}");
     }
 }
 
@@ -155,7 +154,7 @@ fn largest_timestamps_take_ten_byte_varints() {
     let s = sealer(ring(1, 1));
     let now = UnixSeconds::new(u64::MAX - 86_400);
     let value = s.seal_at(&(), now).unwrap();
-    assert_eq!(value.len(), encoded_len(45 + 3 * 10 + 16));
+    assert_eq!(value.len(), encoded_len(45 + 3 * 10 + 16 + 8));
     assert!(s.open_at::<()>(&value, now).is_ok());
 }
 
@@ -201,9 +200,9 @@ fn a_smaller_limit_applies_to_sealing_and_opening() {
             limit: 1000
         })
     );
-    // 986 characters (4 * 246 + 2) are 739 bytes: 663 payload bytes.
+    // 986 characters (4 * 246 + 2) are 739 bytes: 655 payload bytes.
     let (n, small) = largest_vec(&tight, T0, 0);
-    assert_eq!(n, 661);
+    assert_eq!(n, 653);
     assert_eq!(small.len() + 14, 1000);
     assert!(roomy.open_at::<Vec<u8>>(&small, T0).is_ok());
 }
@@ -329,10 +328,10 @@ fn boundary_lifetimes_are_accepted() {
 
 #[test]
 fn a_limit_that_holds_an_empty_payload_is_accepted() {
-    // An empty payload at the largest timestamps: 45 + 46 bytes, 122
-    // characters, 136 bytes with the default name.
-    let limit = 14 + encoded_len(45 + 46);
-    assert_eq!(limit, 136);
+    // An empty payload at the largest timestamps: 45 + 54 bytes, 132
+    // characters, 146 bytes with the default name.
+    let limit = 14 + encoded_len(45 + 54);
+    assert_eq!(limit, 146);
     let s = Sealer::builder(ring(1, 1))
         .with_max_cookie_bytes(limit)
         .build()
@@ -371,7 +370,7 @@ fn format_md_states_the_settings_bounds() {
     // FORMAT.md §14.
     assert_eq!(MAX_LIFETIME.as_secs(), 3_155_760_000);
     assert!(FORMAT_MD.contains("| 1 to 3155760000 (100 years of 36525 days) |"));
-    assert!(FORMAT_MD.contains("at least `len(NAME) + 122`; no upper bound"));
+    assert!(FORMAT_MD.contains("at least `len(NAME) + 132`; no upper bound"));
     for name in ["a", "__Host-session", &"n".repeat(300)] {
         let build = |limit: usize| {
             Sealer::builder(ring(1, 1))
@@ -380,7 +379,7 @@ fn format_md_states_the_settings_bounds() {
                 .build()
                 .err()
         };
-        let minimum = name.len() + 122;
+        let minimum = name.len() + 132;
         assert_eq!(
             build(minimum - 1),
             Some(ConfigError::LimitTooSmall { minimum })

@@ -11,12 +11,15 @@
 mod common;
 
 mod expiry;
+mod files;
+mod keyfile;
 mod keyring;
 mod limits;
 mod properties;
 mod redaction;
 mod rotation;
 mod roundtrip;
+mod swap;
 mod tamper;
 mod threads;
 mod vector_kinds;

@@ -7,8 +7,8 @@ use std::time::Duration as StdDuration;
 use serde::{Deserialize, Serialize};
 
 use sealed_session::{
-    ConfigError, FixedClock, Key, KeyError, KeyErrorReason, KeyId, Keyring, OpenError, SealError,
-    Sealer,
+    ConfigError, FixedClock, Key, KeyError, KeyErrorReason, KeyId, KeyLineHint, Keyring, OpenError,
+    SealError, Sealer,
 };
 
 use crate::common::{
@@ -208,7 +208,7 @@ fn open_errors_never_show_the_cookie_value() {
             OpenError::Expired,
             OpenError::IdleTimeout,
             OpenError::IssuedInFuture,
-            OpenError::PayloadMismatch
+            OpenError::SchemaMismatch
         ]
     );
 }
@@ -268,7 +268,25 @@ fn error_messages_are_lower_case_without_trailing_period() {
         KeyError::EmptyKeyring.to_string(),
         KeyError::UnknownId { id }.to_string(),
         KeyError::PrimaryKey.to_string(),
-        KeyError::MissingVariable.to_string(),
+        KeyError::MissingVariable {
+            name: "SESSION_KEYS".into(),
+        }
+        .to_string(),
+        KeyError::NotUnicodeVariable {
+            name: "SESSION_KEYS".into(),
+        }
+        .to_string(),
+        KeyError::Variable {
+            name: "SESSION_KEYS".into(),
+            error: Box::new(KeyError::EmptyKeyring),
+            hint: Some(KeyLineHint::Quoted),
+        }
+        .to_string(),
+        KeyLineHint::Assignment.to_string(),
+        KeyLineHint::Quoted.to_string(),
+        KeyLineHint::SpaceAfterColon.to_string(),
+        KeyLineHint::StandardBase64.to_string(),
+        KeyLineHint::Padding.to_string(),
         KeyError::Random.to_string(),
         ConfigError::InvalidCookieName.to_string(),
         ConfigError::InvalidLifetime.to_string(),

@@ -10,10 +10,10 @@ use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
 use sealed_session::{
-    Key, KeyError, KeyErrorReason, KeyId, Keyring, SealError, Sealer, SessionConfig, UnixSeconds,
+    Key, KeyError, KeyErrorReason, KeyId, Keyring, SealError, Sealer, SessionConfig,
 };
 
-use crate::common::{hex, outcome, unb64url, unhex, vectors};
+use crate::common::{at, hex, outcome, str_of, u64_of, unb64url, unhex, vectors};
 
 #[derive(Debug, PartialEq, Serialize, Deserialize)]
 struct Login {
@@ -29,22 +29,6 @@ fn of_kind(kind: &str) -> Vec<Value> {
         .collect();
     assert!(!found.is_empty(), "the file holds {kind} vectors");
     found
-}
-
-fn u64_of(v: &Value, field: &str) -> u64 {
-    v[field]
-        .as_u64()
-        .unwrap_or_else(|| panic!("vector {} lacks {field}", v["id"]))
-}
-
-fn str_of<'a>(v: &'a Value, field: &str) -> &'a str {
-    v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("vector {} lacks {field}", v["id"]))
-}
-
-fn at(v: &Value, field: &str) -> UnixSeconds {
-    UnixSeconds::new(u64_of(v, field))
 }
 
 fn key(hex_text: &str) -> Key {

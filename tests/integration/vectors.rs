@@ -7,9 +7,9 @@ use std::time::Duration as StdDuration;
 use serde::Deserialize;
 use serde_json::Value;
 
-use sealed_session::{Key, KeyId, Keyring, OpenError, Sealer, UnixSeconds};
+use sealed_session::{Fingerprint, Key, KeyId, Keyring, OpenError, Sealer, UnixSeconds};
 
-use crate::common::{hex, outcome, unb64url, unhex, vectors, T0};
+use crate::common::{at, hex, outcome, str_of, u64_of, unb64url, unhex, vectors, T0};
 
 const FORMAT_MD: &str = include_str!("../../FORMAT.md");
 
@@ -18,22 +18,6 @@ struct Login {
     user_id: u64,
     name: String,
     admin: bool,
-}
-
-fn u64_of(v: &Value, field: &str) -> u64 {
-    v[field]
-        .as_u64()
-        .unwrap_or_else(|| panic!("vector {} lacks {field}", v["id"]))
-}
-
-fn str_of<'a>(v: &'a Value, field: &str) -> &'a str {
-    v[field]
-        .as_str()
-        .unwrap_or_else(|| panic!("vector {} lacks {field}", v["id"]))
-}
-
-fn at(v: &Value, field: &str) -> UnixSeconds {
-    UnixSeconds::new(u64_of(v, field))
 }
 
 /// A sealer as the file's notes describe: a keyring holding only
@@ -124,7 +108,7 @@ fn the_file_describes_format_version_1() {
     let file: Value = serde_json::from_str(include_str!("../vectors/v1.json")).unwrap();
     assert_eq!(file["format_version"], 1);
     assert_eq!(file["algorithm"], "XChaCha20-Poly1305");
-    assert_eq!(sealed_session::FORMAT_VERSION, 1);
+    assert_eq!(sealed_session::format::FORMAT_VERSION, 1);
 }
 
 #[test]
@@ -204,6 +188,10 @@ fn invalid_vectors_give_their_expected_outcome() {
         let now = at(&v, "now");
         let expected = str_of(&v, "expect");
         assert_eq!(str_of(&v, "payload_type"), "login");
+        assert_eq!(
+            str_of(&v, "schema_hex"),
+            Fingerprint::of::<Login>().unwrap().to_string()
+        );
         let value = str_of(&v, "cookie_value");
         let result = s.open_at::<Login>(value, now);
         let got = result.as_ref().err().map_or("valid", outcome);
@@ -229,6 +217,7 @@ fn invalid_vectors_give_their_expected_outcome() {
         "expired",
         "invalid_timestamps",
         "payload_mismatch",
+        "schema_mismatch",
         "too_large",
         "revoked",
     ] {
@@ -290,7 +279,7 @@ fn documented_payload_bytes(v: &Value) -> Vec<u8> {
 
 #[test]
 fn vector_plaintexts_follow_the_documented_encoding() {
-    // FORMAT.md §4: three varints, 16 id bytes, the payload.
+    // FORMAT.md §4: three varints, 16 id bytes, 8 schema bytes, the payload.
     for v in valid() {
         let payload = documented_payload_bytes(&v);
         assert_eq!(
@@ -304,9 +293,17 @@ fn vector_plaintexts_follow_the_documented_encoding() {
             varint(u64_of(&v, "last_active_at")),
             varint(u64_of(&v, "expires_at")),
             unhex(str_of(&v, "session_id_hex")),
+            unhex(str_of(&v, "schema_hex")),
             payload,
         ]
         .concat();
+        // FORMAT.md §4.1: the schema is the fingerprint of the description.
+        assert_eq!(
+            str_of(&v, "schema_hex"),
+            Fingerprint::from_description(str_of(&v, "schema_description")).to_string(),
+            "vector {}",
+            v["id"]
+        );
         assert_eq!(
             str_of(&v, "plaintext_hex"),
             hex(&plaintext),
@@ -331,7 +328,7 @@ fn vector_associated_data_follows_the_documented_layout() {
         ]
         .concat();
         assert_eq!(str_of(&v, "aad_hex"), hex(&aad), "vector {}", v["id"]);
-        assert_eq!(&aad[..14], sealed_session::AAD_LABEL);
+        assert_eq!(&aad[..14], sealed_session::format::AAD_LABEL);
     }
 }
 
@@ -388,12 +385,59 @@ fn format_md_vectors_match_the_json_file() {
             format_md_field(id, "plaintext ").as_deref(),
             Some(str_of(&v, "plaintext_hex"))
         );
+        assert_eq!(
+            format_md_field(id, "schema ").as_deref(),
+            Some(str_of(&v, "schema_hex"))
+        );
         if let Some(aad) = format_md_field(id, "aad ") {
             assert_eq!(aad, str_of(&v, "aad_hex"), "vector {id}");
         }
         checked += 1;
     }
     assert_eq!(checked, 4, "FORMAT.md shows vectors 1 to 4");
+}
+
+/// The example shapes of the type fingerprint (FORMAT.md §4.1, §4.2, §11).
+#[derive(Deserialize)]
+#[allow(dead_code)]
+struct Menu {
+    label: String,
+    children: Vec<Menu>,
+}
+
+#[test]
+fn schema_vectors_give_their_fingerprints() {
+    let schemas: Vec<Value> = vectors()
+        .into_iter()
+        .filter(|v| v["kind"] == "schema")
+        .collect();
+    assert!(schemas.len() >= 9, "the file holds 9 schema vectors");
+    for v in &schemas {
+        let expected = str_of(v, "fingerprint_hex");
+        let computed = match str_of(v, "prefix") {
+            "sealed-session/schema/shape" => {
+                Fingerprint::from_description(str_of(v, "description"))
+            }
+            "sealed-session/schema/name" => Fingerprint::from_name(str_of(v, "name")),
+            other => panic!("unknown prefix {other}"),
+        };
+        assert_eq!(computed.to_string(), expected, "vector {}", v["id"]);
+        let row = FORMAT_MD
+            .lines()
+            .find(|l| l.starts_with(&format!("| {} |", v["id"])))
+            .unwrap_or_else(|| panic!("FORMAT.md lacks vector {}", v["id"]));
+        assert!(row.ends_with(&format!("| `{expected}` |")), "{row}");
+    }
+    let by_id = |id: u64| schemas.iter().find(|v| v["id"] == id).unwrap();
+    assert_eq!(
+        str_of(by_id(203), "description"),
+        Fingerprint::description_of::<Login>().unwrap()
+    );
+    assert_eq!(
+        str_of(by_id(206), "description"),
+        Fingerprint::description_of::<Menu>().unwrap()
+    );
+    assert_eq!(str_of(by_id(202), "description"), "u32\n");
 }
 
 #[test]

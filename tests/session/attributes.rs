@@ -6,7 +6,7 @@ use sealed_session::{
     DEFAULT_COOKIE_NAME, MAX_ATTRIBUTE_VALUE_BYTES, MAX_LIFETIME,
 };
 
-use crate::support::{attributes, builder, clock, only, pair, secs, Data};
+use crate::support::{attributes, builder, clock, only, pair, ring, secs, Data};
 
 const REMOVAL_DATE: &str = "Max-Age=0; Expires=Thu, 01 Jan 1970 00:00:00 GMT";
 
@@ -351,7 +351,7 @@ fn cookie_names() {
     expect_err(
         builder(&c).with_cookie_name(long),
         &ConfigError::LimitTooSmall {
-            minimum: 65_535 + 122,
+            minimum: 65_535 + 132,
         },
         "65535 bytes in a session cookie",
     );
@@ -514,26 +514,26 @@ fn size_limit_floor() {
     let c = clock();
     // The smallest limit is the name plus the longest possible empty value.
     expect_err(
-        builder(&c).with_max_cookie_bytes(135),
-        &ConfigError::LimitTooSmall { minimum: 136 },
+        builder(&c).with_max_cookie_bytes(145),
+        &ConfigError::LimitTooSmall { minimum: 146 },
         "default name",
     );
     expect_ok(
-        builder(&c).with_max_cookie_bytes(136),
+        builder(&c).with_max_cookie_bytes(146),
         "default name at minimum",
     );
     expect_err(
         builder(&c).with_cookie_name("sid").with_max_cookie_bytes(0),
-        &ConfigError::LimitTooSmall { minimum: 125 },
+        &ConfigError::LimitTooSmall { minimum: 135 },
         "sid",
     );
     // A configuration at its minimum still carries an empty session.
-    let config = builder(&c).with_max_cookie_bytes(136).build().unwrap();
+    let config = builder(&c).with_max_cookie_bytes(146).build().unwrap();
     let mut session = config.new_session::<()>();
     session.insert(());
     let header = only(&session.finish().unwrap()).to_owned();
     let (name, value) = pair(&header);
-    assert!(name.len() + value.len() <= 136);
+    assert!(name.len() + value.len() <= 146);
     let loaded = config.load::<(), _>(Some(format!("{name}={value}")));
     assert_eq!(loaded.get(), Some(&()));
 }
@@ -548,4 +548,46 @@ fn configuration_accessors() {
     assert_eq!(config.sealer().absolute_ttl(), secs(86_400));
     assert_eq!(config.sealer().idle_timeout(), Some(secs(1800)));
     assert_eq!(config.sealer().clock_skew(), secs(60));
+}
+
+/// The setters both builders have set the same thing: a `SessionConfig`
+/// built with them holds a `Sealer` equal in every setting to one built
+/// directly, and the two open each other's values.
+#[test]
+fn shared_setters_mean_the_same_on_both_builders() {
+    let c = clock();
+    let apply_config = |b: SessionConfigBuilder| {
+        b.with_cookie_name("__Host-app")
+            .with_absolute_ttl(secs(7200))
+            .with_idle_timeout(secs(600))
+            .with_clock_skew(secs(5))
+            .with_not_before(sealed_session::UnixSeconds::new(1_000))
+            .with_clock(c.clone())
+    };
+    let config = apply_config(SessionConfig::builder(ring()))
+        .build()
+        .unwrap();
+    let direct = sealed_session::Sealer::builder(ring())
+        .with_cookie_name("__Host-app")
+        .with_absolute_ttl(secs(7200))
+        .with_idle_timeout(secs(600))
+        .with_clock_skew(secs(5))
+        .with_not_before(sealed_session::UnixSeconds::new(1_000))
+        .with_clock(c.clone())
+        .build()
+        .unwrap();
+    let via = config.sealer();
+    assert_eq!(via.cookie_name(), direct.cookie_name());
+    assert_eq!(via.absolute_ttl(), direct.absolute_ttl());
+    assert_eq!(via.idle_timeout(), direct.idle_timeout());
+    assert_eq!(via.clock_skew(), direct.clock_skew());
+    assert_eq!(via.not_before(), direct.not_before());
+    assert_eq!(via.now(), direct.now());
+    let value = direct.seal(&Data::user("ada")).unwrap();
+    assert_eq!(via.open::<Data>(&value).unwrap().payload, Data::user("ada"));
+    let without = SessionConfig::builder(ring())
+        .without_idle_timeout()
+        .build()
+        .unwrap();
+    assert_eq!(without.sealer().idle_timeout(), None);
 }

@@ -3,10 +3,8 @@
 
 use std::fmt::Write as _;
 
-use sealed_session::{
-    cookie_values, FixedClock, KeyId, Keyring, OpenError, SessionConfig, UnixSeconds,
-    MAX_COOKIE_CANDIDATES,
-};
+use sealed_session::header::{cookie_values, MAX_COOKIE_CANDIDATES};
+use sealed_session::{FixedClock, KeyId, Keyring, OpenError, SessionConfig, UnixSeconds};
 
 use crate::support::{builder, clock, key, only, pair, Data, T0};
 

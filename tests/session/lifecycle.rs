@@ -269,8 +269,14 @@ fn regenerate_defeats_session_fixation() {
         if regenerate {
             session.regenerate();
         }
-        session.get_mut().unwrap().user = Some("victim".to_owned());
+        session.get_or_insert_default().user = Some("victim".to_owned());
         victim.respond(session);
+        let visits = victim.request::<Data>(&config).get().map(|d| d.visits);
+        assert_eq!(
+            visits,
+            Some(if regenerate { 0 } else { 99 }),
+            "regenerate drops what was planted: {regenerate}"
+        );
         assert_eq!(
             current_user(&victim, &config).as_deref(),
             Some("victim"),

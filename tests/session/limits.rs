@@ -1,7 +1,8 @@
 //! Cookie size: the exact limits of FORMAT.md §7 through the session layer,
 //! a typed error with both sizes past them, and nothing ever truncated.
 
-use sealed_session::{encoded_len, OpenError, SealError, SessionConfig, DEFAULT_MAX_COOKIE_BYTES};
+use sealed_session::format::encoded_len;
+use sealed_session::{OpenError, SealError, SessionConfig, DEFAULT_MAX_COOKIE_BYTES};
 
 use crate::support::{at, builder, clock, only, pair, secs, Data};
 
@@ -17,9 +18,9 @@ fn record_len(n: usize) -> usize {
 }
 
 /// Name plus value for a payload of `p` bytes at present-day times
-/// (FORMAT.md §7: the envelope is `76 + p` bytes).
+/// (FORMAT.md §7: the envelope is `84 + p` bytes).
 fn cookie_len(name: &str, p: usize) -> usize {
-    let b = 76 + p;
+    let b = 84 + p;
     name.len() + 4 * (b / 3) + [0, 2, 3][b % 3]
 }
 
@@ -32,23 +33,23 @@ fn finish_bytes(config: &SessionConfig, n: usize) -> Result<String, SealError> {
 #[test]
 fn the_size_formula_matches_the_format_table() {
     assert_eq!(DEFAULT_MAX_COOKIE_BYTES, 4096);
-    assert_eq!(cookie_len("__Host-session", 2985), 4096);
-    assert_eq!(cookie_len("__Host-session", 2986), 4097);
+    assert_eq!(cookie_len("__Host-session", 2977), 4096);
+    assert_eq!(cookie_len("__Host-session", 2978), 4097);
     // A value of 4k + 1 characters does not exist: with `sid`, the largest
     // cookie is 4095 bytes and one more payload byte makes 4097.
-    assert_eq!(cookie_len("sid", 2993), 4095);
-    assert_eq!(cookie_len("sid", 2994), 4097);
-    assert_eq!(cookie_len("", 0), 102);
+    assert_eq!(cookie_len("sid", 2985), 4095);
+    assert_eq!(cookie_len("sid", 2986), 4097);
+    assert_eq!(cookie_len("", 0), 112);
     for b in 0..200 {
-        assert_eq!(cookie_len("", b), encoded_len(76 + b));
+        assert_eq!(cookie_len("", b), encoded_len(84 + b));
     }
-    assert_eq!(record_len(2981), 2985);
+    assert_eq!(record_len(2973), 2977);
 }
 
 #[test]
 fn the_largest_session_fits_exactly_and_one_byte_more_fails() {
     let c = clock();
-    for (name, largest, size) in [("__Host-session", 2981usize, 4096), ("sid", 2989, 4095)] {
+    for (name, largest, size) in [("__Host-session", 2973usize, 4096), ("sid", 2981, 4095)] {
         let config = builder(&c).with_cookie_name(name).build().unwrap();
         let header = finish_bytes(&config, largest).unwrap();
         let (n, value) = pair(&header);
@@ -77,14 +78,14 @@ fn far_over_the_limit_reports_the_actual_size() {
     assert_eq!(
         err,
         SealError::TooLarge {
-            actual: 13_454,
+            actual: 13_465,
             limit: 4096
         }
     );
-    assert_eq!(cookie_len("__Host-session", record_len(10_000)), 13_454);
+    assert_eq!(cookie_len("__Host-session", record_len(10_000)), 13_465);
     assert_eq!(
         err.to_string(),
-        "sealed cookie would be 13454 bytes, over the limit of 4096 bytes"
+        "sealed cookie would be 13465 bytes, over the limit of 4096 bytes"
     );
 }
 
@@ -92,11 +93,11 @@ fn far_over_the_limit_reports_the_actual_size() {
 fn a_configured_limit() {
     let c = clock();
     let config = builder(&c).with_max_cookie_bytes(1000).build().unwrap();
-    let header = finish_bytes(&config, 659).unwrap();
+    let header = finish_bytes(&config, 651).unwrap();
     let (n, v) = pair(&header);
     assert_eq!(n.len() + v.len(), 1000);
     assert_eq!(
-        finish_bytes(&config, 660),
+        finish_bytes(&config, 652),
         Err(SealError::TooLarge {
             actual: 1001,
             limit: 1000
@@ -104,7 +105,7 @@ fn a_configured_limit() {
     );
     // The same limit applies to what a request carries.
     let session = config.load::<Vec<u8>, _>(Some(header.split(';').next().unwrap()));
-    assert_eq!(session.get().map(Vec::len), Some(659));
+    assert_eq!(session.get().map(Vec::len), Some(651));
     let session = config.load::<Vec<u8>, _>(Some(format!("{n}={}", "A".repeat(987))));
     assert_eq!(
         session.load_error(),
@@ -120,13 +121,13 @@ fn a_flash_counts_toward_the_size() {
     let c = clock();
     let config = builder(&c).build().unwrap();
     let mut session = config.new_session::<Vec<u8>>();
-    session.insert(vec![0; 2981]);
+    session.insert(vec![0; 2973]);
     session.set_flash("x").unwrap();
     // The flash field grows from `00` to `01 02 01 78`: three bytes more.
     assert_eq!(
         session.finish(),
         Err(SealError::TooLarge {
-            actual: cookie_len("__Host-session", 2985 + 3),
+            actual: cookie_len("__Host-session", 2977 + 3),
             limit: 4096
         })
     );
@@ -146,19 +147,25 @@ fn every_path_that_seals_checks_the_size() {
     // Re-seal of a loaded session after a write.
     c.advance(secs(10));
     let mut session = config.load::<Vec<u8>, _>(Some(&request));
-    session.insert(vec![0; 2982]);
+    session.insert(vec![0; 2974]);
     assert_eq!(session.finish().map(|_| ()), too_large.clone());
 
-    // Regenerate.
+    // Renew.
     let mut session = config.load::<Vec<u8>, _>(Some(&request));
-    session.get_mut().unwrap().resize(2982, 0);
+    session.get_mut().unwrap().resize(2974, 0);
+    session.renew();
+    assert_eq!(session.finish().map(|_| ()), too_large.clone());
+
+    // Regenerate, then store.
+    let mut session = config.load::<Vec<u8>, _>(Some(&request));
     session.regenerate();
+    session.insert(vec![0; 2974]);
     assert_eq!(session.finish().map(|_| ()), too_large.clone());
 
     // A flash alone added to a session that was just under.
-    let full = finish_bytes(&config, 2981).unwrap();
+    let full = finish_bytes(&config, 2973).unwrap();
     let mut session = config.load::<Vec<u8>, _>(Some(full.split(';').next().unwrap()));
-    assert_eq!(session.get().map(Vec::len), Some(2981));
+    assert_eq!(session.get().map(Vec::len), Some(2973));
     session.set_flash(&()).unwrap();
     // `()` is empty in postcard: the flash field becomes `01 00`, one byte.
     assert_eq!(session.finish().map(|_| ()), too_large);

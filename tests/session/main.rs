@@ -15,3 +15,4 @@ mod lifecycle;
 mod limits;
 mod policy;
 mod redaction;
+mod schema;

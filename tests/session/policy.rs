@@ -114,7 +114,7 @@ impl Req {
             }
             Self::Expired => Some(OpenError::Expired),
             Self::Idle => Some(OpenError::IdleTimeout),
-            Self::Mismatch => Some(OpenError::PayloadMismatch),
+            Self::Mismatch => Some(OpenError::SchemaMismatch),
             Self::Future => Some(OpenError::IssuedInFuture),
             Self::Garbage => Some(OpenError::Malformed),
             Self::UnknownKey => Some(OpenError::UnknownKeyId),
@@ -151,7 +151,7 @@ impl Req {
 /// `key_id`, issued at `issued` and last active at `active`. Built through
 /// the public session API: sealed new at `issued`, then touched at `active`
 /// by a configuration without idle timeout.
-fn mint<T: Serialize + DeserializeOwned>(
+fn mint<T: Serialize + DeserializeOwned + 'static>(
     key_id: u32,
     seed: u8,
     issued: u64,
@@ -577,7 +577,7 @@ fn key_rotation_reseals_under_the_primary_key() {
 }
 
 #[test]
-fn reseal_keeps_identity_and_regenerate_replaces_it() {
+fn reseal_keeps_identity_and_renew_and_regenerate_replace_it() {
     let (_c, config) = focused(Rolling::AfterIdlePercent(25), IDLE);
     let value = mint(1, 1, NOW - 1000, NOW - 10, Data::user("ada"), false);
     let mut session = load(&config, &value);
@@ -592,16 +592,23 @@ fn reseal_keeps_identity_and_regenerate_replaces_it() {
     assert_eq!(meta.last_active_at(), UnixSeconds::new(NOW));
     assert_eq!(after.get().unwrap().visits, 5);
 
-    let mut session = load(&config, &value);
-    session.regenerate();
-    assert!(session.is_modified());
-    let header = only(&session.finish().unwrap()).to_owned();
-    let after = load(&config, pair(&header).1);
-    let meta = after.meta().unwrap();
-    assert!(!same_id(meta, &before));
-    assert_eq!(meta.issued_at(), UnixSeconds::new(NOW));
-    assert_eq!(meta.expires_at(), UnixSeconds::new(NOW + TTL));
-    assert_eq!(after.get(), Some(&Data::user("ada")), "data kept");
+    for regenerate in [false, true] {
+        let mut session = load(&config, &value);
+        if regenerate {
+            session.regenerate();
+        } else {
+            session.renew();
+        }
+        assert!(session.is_modified());
+        let header = only(&session.finish().unwrap()).to_owned();
+        let after = load(&config, pair(&header).1);
+        let meta = after.meta().unwrap();
+        assert!(!same_id(meta, &before));
+        assert_eq!(meta.issued_at(), UnixSeconds::new(NOW));
+        assert_eq!(meta.expires_at(), UnixSeconds::new(NOW + TTL));
+        let expected = (!regenerate).then(|| Data::user("ada"));
+        assert_eq!(after.get(), expected.as_ref(), "regenerate: {regenerate}");
+    }
 }
 
 #[test]

@@ -228,12 +228,18 @@ impl Browser {
     }
 
     /// Loads the session of the next request with `config`.
-    pub(crate) fn request<T: DeserializeOwned>(&self, config: &SessionConfig) -> Session<T> {
+    pub(crate) fn request<T: DeserializeOwned + 'static>(
+        &self,
+        config: &SessionConfig,
+    ) -> Session<T> {
         config.load(self.cookie_header())
     }
 
     /// Finishes `session` and applies its response; returns the response.
-    pub(crate) fn respond<T: Serialize>(&mut self, session: Session<T>) -> ResponseCookies {
+    pub(crate) fn respond<T: Serialize + DeserializeOwned + 'static>(
+        &mut self,
+        session: Session<T>,
+    ) -> ResponseCookies {
         let response = session.finish().unwrap();
         self.receive(&response);
         response
