@@ -258,7 +258,12 @@ impl SessionConfigBuilder {
     /// The largest cookie, name plus value, in bytes: the limit browsers
     /// enforce per cookie. A session that does not fit is an error from
     /// [`Session::finish`](crate::Session::finish), unless chunking spreads it over several cookies.
-    /// At most 4096 (larger cookies are silently dropped by browsers).
+    /// Every cookie a request carries for the session, chunk cookies
+    /// included, is held to it when loading (UTF-8 bytes, name plus value):
+    /// a larger one is refused as [`OpenError::TooLarge`](crate::OpenError::TooLarge)
+    /// or, for a chunk, makes the session a chunk mismatch. At least the
+    /// name's length plus 132, at most 4096 (larger cookies are silently
+    /// dropped by browsers).
     ///
     /// Default: 4096.
     pub fn with_max_cookie_bytes(mut self, limit: usize) -> Self {
@@ -416,13 +421,14 @@ impl SessionConfigBuilder {
     /// their data with `convert` into `New`. Such a cookie is chosen by its
     /// type fingerprint (never by trying to decode it), opened as `Old`,
     /// converted, used as the current type, and sealed again as the current
-    /// type in the same response ([`Session::is_migrated`]). Migrations
+    /// type in the same response
+    /// ([`Session::is_migrated`](crate::Session::is_migrated)). Migrations
     /// compose: with `V1 → V2` and `V2 → V3`, a `V1` cookie loads as `V3`.
     /// The flash message is carried over as is.
     ///
     /// A cookie of a type no migration starts from gives a new session,
     /// with [`OpenError::SchemaMismatch`] as its
-    /// [`load_error`](Session::load_error).
+    /// [`load_error`](crate::Session::load_error).
     ///
     /// ```
     /// use serde::{Deserialize, Serialize};

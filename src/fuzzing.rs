@@ -71,17 +71,22 @@ pub const PRIMARY_ID: KeyId = KeyId::new(1);
 /// The id of the fixed keyring's open-only key.
 pub const OLD_ID: KeyId = KeyId::new(2);
 
-/// Every `cookie_value` of `tests/vectors/v1.json`: among them are all the
-/// values ever sealed with the vectors' key (id 1) under [`COOKIE_NAME`], so
-/// they are the only values the fixed sealer may ever authenticate.
+/// Every `cookie_value` and `resealed_value` of `tests/vectors/v1.json`:
+/// among them are all the values ever sealed with the vectors' keys (ids 1
+/// and 2) under [`COOKIE_NAME`], so they are the only values the fixed
+/// sealer may ever authenticate.
 pub fn known_values() -> &'static [&'static str] {
     static KNOWN: OnceLock<Vec<&'static str>> = OnceLock::new();
     KNOWN.get_or_init(|| {
         const FILE: &str = include_str!("../tests/vectors/v1.json");
-        const FIELD: &str = "\"cookie_value\": \"";
-        FILE.split(FIELD)
-            .skip(1)
-            .filter_map(|rest| rest.split('"').next())
+        const FIELDS: [&str; 2] = ["\"cookie_value\": \"", "\"resealed_value\": \""];
+        FIELDS
+            .iter()
+            .flat_map(|field| {
+                FILE.split(field)
+                    .skip(1)
+                    .filter_map(|rest| rest.split('"').next())
+            })
             .collect()
     })
 }
