@@ -65,7 +65,8 @@ def main() -> None:
     key_text = b64(key)
     other_key = b64(bytes(range(0x20, 0x40)))
 
-    # (a) open_value: every vector's cookie value, as text.
+    # (a) open_value: every vector's cookie value, as text (keyring and
+    # chunks vectors carry none).
     for v in VECTORS:
         if "cookie_value" in v:
             write("open_value", slug(v) + ".txt", v["cookie_value"])

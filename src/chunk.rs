@@ -35,6 +35,31 @@ pub(crate) fn capacity(name_len: usize, cookie_limit: usize, max_chunks: u8) -> 
     }
 }
 
+/// Refuses a cookie whose name plus value, in UTF-8 bytes, is over `limit`
+/// (FORMAT.md §5 step 1 and §12): every cookie a session is read from must
+/// fit the per-cookie limit, whether or not it is chunked.
+///
+/// # Errors
+///
+/// [`OpenError::TooLarge`] with the actual size and the limit.
+pub(crate) fn check_fits(name: &str, value: &str, limit: usize) -> Result<(), OpenError> {
+    let actual = name.len().saturating_add(value.len());
+    if actual > limit {
+        return Err(OpenError::TooLarge { actual, limit });
+    }
+    Ok(())
+}
+
+/// The chunk indices (1 to 8) whose cookies a response removes, in
+/// increasing order (FORMAT.md §12): every index from `first` on that the
+/// request carried (bit `i` of `carried`), and every index from `first`
+/// below `up_to`, carried or not.
+pub(crate) fn stale_indices(first: usize, up_to: u8, carried: u16) -> impl Iterator<Item = u8> {
+    (1..MAX_CHUNKS).filter(move |&index| {
+        usize::from(index) >= first && (carried & (1 << index) != 0 || index < up_to)
+    })
+}
+
 /// The name of chunk `index` (1 to 8) of the cookie `name`.
 pub(crate) fn chunk_name(name: &str, index: u8) -> String {
     format!("{name}.{index}")
@@ -90,8 +115,9 @@ pub(crate) struct ChunkSlots {
 
 impl ChunkSlots {
     /// Records the cookie `cookie_name = value` if it is a chunk of `name`;
-    /// returns whether it was. A value longer than `limit` is not copied;
-    /// its index is marked unusable instead.
+    /// returns whether it was. A cookie whose name plus value is over
+    /// `limit` is not copied; its index is marked unusable instead, as is
+    /// an index seen twice.
     pub(crate) fn offer(
         &mut self,
         name: &str,
@@ -103,14 +129,15 @@ impl ChunkSlots {
             return false;
         };
         let bit = 1u16 << index;
+        let fits = check_fits(cookie_name, value, limit).is_ok();
         if let Some(slot) = self.values.get_mut(usize::from(index)) {
-            if slot.is_some() || value.len() > limit {
+            if slot.is_some() || !fits {
                 self.duplicated |= bit;
             }
-            *slot = Some(if value.len() > limit {
-                String::new()
-            } else {
+            *slot = Some(if fits {
                 value.to_owned()
+            } else {
+                String::new()
             });
         }
         true
@@ -127,18 +154,24 @@ impl ChunkSlots {
         bits
     }
 
-    /// The whole sealed value behind the first cookie's value `first`.
+    /// The whole sealed value behind `first`, the value of the cookie
+    /// `name`.
     ///
     /// # Errors
     ///
-    /// [`OpenError::ChunksMismatch`] if `first` announces more chunks than
-    /// `max_chunks`, or chunks that are missing, duplicated, or followed by
-    /// extra ones; [`OpenError::Malformed`] for a malformed announcement.
+    /// [`OpenError::TooLarge`] if `name` plus `first` is over
+    /// `cookie_limit`, chunked or not; [`OpenError::Malformed`] for a
+    /// malformed announcement; [`OpenError::ChunksMismatch`] if `first`
+    /// announces more chunks than `max_chunks`, or chunks that are missing,
+    /// unusable (duplicated or over the limit), or followed by extra ones.
     pub(crate) fn assemble<'a>(
         &self,
+        name: &str,
         first: &'a str,
+        cookie_limit: usize,
         max_chunks: u8,
     ) -> Result<Cow<'a, str>, OpenError> {
+        check_fits(name, first, cookie_limit)?;
         if !first.contains('.') {
             return Ok(Cow::Borrowed(first));
         }
@@ -195,9 +228,9 @@ mod tests {
         for (n, v) in &parts[1..] {
             assert!(slots.offer("s", n, v, 4096));
         }
-        assert_eq!(slots.assemble(&parts[0].1, 9).unwrap(), value);
+        assert_eq!(slots.assemble("s", &parts[0].1, 4096, 9).unwrap(), value);
         assert_eq!(
-            slots.assemble(&parts[0].1, 2),
+            slots.assemble("s", &parts[0].1, 4096, 2),
             Err(OpenError::ChunksMismatch)
         );
         assert_eq!(slots.present(), 0b110);
@@ -217,6 +250,141 @@ mod tests {
         for bad in ["s.0", "s.9", "s.10", "s", "s.", "t.1", "s1", "s.1 "] {
             assert_eq!(chunk_index("s", bad), None, "{bad}");
         }
+    }
+
+    #[test]
+    fn every_cookie_is_measured_name_plus_value_in_bytes() {
+        assert_eq!(check_fits("ab", "cd", 4), Ok(()));
+        assert_eq!(
+            check_fits("ab", "cde", 4),
+            Err(OpenError::TooLarge {
+                actual: 5,
+                limit: 4
+            })
+        );
+        // UTF-8 bytes, not characters.
+        assert_eq!(
+            check_fits("a", "\u{e9}", 2),
+            Err(OpenError::TooLarge {
+                actual: 3,
+                limit: 2
+            })
+        );
+    }
+
+    /// Slots holding `s.1` with `piece` and `s.2` with `last`.
+    fn three(piece: &str, last: &str, limit: usize) -> ChunkSlots {
+        let mut slots = ChunkSlots::default();
+        assert!(slots.offer("s", "s.1", piece, limit));
+        assert!(slots.offer("s", "s.2", last, limit));
+        slots
+    }
+
+    #[test]
+    fn a_chunk_counts_its_name_against_the_limit() {
+        // "s.1" is 3 bytes: a 7-byte piece fills a limit of 10 exactly.
+        let slots = three("BBBBBBB", "C", 10);
+        assert_eq!(
+            slots.assemble("s", "3.AAAAAA", 10, 3).unwrap(),
+            "AAAAAABBBBBBBC"
+        );
+        assert_eq!(slots.present(), 0b110);
+        // One byte more, though the value alone still fits.
+        let slots = three("BBBBBBBB", "C", 10);
+        assert_eq!(slots.present(), 0b110);
+        assert_eq!(
+            slots.assemble("s", "3.AAAAAA", 10, 3),
+            Err(OpenError::ChunksMismatch)
+        );
+        // An unusable chunk beyond the count is still an extra one.
+        let slots = three("BBBBBBB", "CCCCCCCC", 10);
+        assert_eq!(
+            slots.assemble("s", "2.AAAAAA", 10, 3),
+            Err(OpenError::ChunksMismatch)
+        );
+    }
+
+    #[test]
+    fn the_first_cookie_fits_the_limit_chunked_or_not() {
+        let slots = three("B", "C", 10);
+        assert_eq!(
+            slots.assemble("s", "AAAAAAAAA", 10, 3).unwrap(),
+            "AAAAAAAAA"
+        );
+        assert_eq!(
+            slots.assemble("s", "AAAAAAAAAA", 10, 3),
+            Err(OpenError::TooLarge {
+                actual: 11,
+                limit: 10
+            })
+        );
+        assert_eq!(
+            slots.assemble("s", "3.AAAAAAA", 10, 3).unwrap(),
+            "AAAAAAABC"
+        );
+        assert_eq!(
+            slots.assemble("s", "3.AAAAAAAA", 10, 3),
+            Err(OpenError::TooLarge {
+                actual: 10 + 1,
+                limit: 10
+            })
+        );
+    }
+
+    #[test]
+    fn announcements() {
+        let slots = three("B", "C", 100);
+        for bad in ["1.A", "0.A", "x.A", "A.", ".", "AB.C", "3A.", "\u{663}.A"] {
+            assert_eq!(
+                slots.assemble("s", bad, 100, 9),
+                Err(OpenError::Malformed),
+                "{bad}"
+            );
+        }
+        assert_eq!(slots.assemble("s", "3.", 100, 3).unwrap(), "BC");
+        assert_eq!(
+            slots.assemble("s", "3.A", 100, 2),
+            Err(OpenError::ChunksMismatch)
+        );
+        assert_eq!(
+            slots.assemble("s", "2.A", 100, 9),
+            Err(OpenError::ChunksMismatch)
+        );
+        assert_eq!(
+            slots.assemble("s", "4.A", 100, 9),
+            Err(OpenError::ChunksMismatch)
+        );
+        // A plain value ignores the chunks beside it.
+        assert_eq!(slots.assemble("s", "AAA", 100, 9).unwrap(), "AAA");
+        let mut twice = three("B", "C", 100);
+        assert!(twice.offer("s", "s.2", "C", 100));
+        assert_eq!(twice.present(), 0b110);
+        assert_eq!(
+            twice.assemble("s", "3.A", 100, 9),
+            Err(OpenError::ChunksMismatch)
+        );
+        let mut eighth = three("B", "C", 100);
+        assert!(eighth.offer("s", "s.8", "D", 100));
+        assert_eq!(eighth.present(), 0b1_0000_0110);
+        assert_eq!(
+            eighth.assemble("s", "3.A", 100, 9),
+            Err(OpenError::ChunksMismatch)
+        );
+        assert!(!eighth.offer("s", "s.9", "D", 100));
+        assert!(!eighth.offer("s", "t.1", "D", 100));
+    }
+
+    #[test]
+    fn stale_chunks() {
+        let all = |first, up_to, carried| stale_indices(first, up_to, carried).collect::<Vec<u8>>();
+        assert!(all(1, 0, 0).is_empty());
+        assert_eq!(all(1, 0, 0b1_0000_1010), [1, 3, 8]);
+        assert_eq!(all(3, 5, 0), [3, 4]);
+        assert_eq!(all(3, 5, 0b1_0000_0110), [3, 4, 8]);
+        assert_eq!(all(2, 9, 0), [2, 3, 4, 5, 6, 7, 8]);
+        assert!(all(9, 9, 0b1_1111_1110).is_empty());
+        // Bit 0 and bits above 8 are never chunk indices.
+        assert!(all(1, 0, 0b10_0000_0001).is_empty());
     }
 
     #[test]

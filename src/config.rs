@@ -258,7 +258,12 @@ impl SessionConfigBuilder {
     /// The largest cookie, name plus value, in bytes: the limit browsers
     /// enforce per cookie. A session that does not fit is an error from
     /// [`Session::finish`](crate::Session::finish), unless chunking spreads it over several cookies.
-    /// At most 4096 (larger cookies are silently dropped by browsers).
+    /// Every cookie a request carries for the session, chunk cookies
+    /// included, is held to it when loading (UTF-8 bytes, name plus value):
+    /// a larger one is refused as [`OpenError::TooLarge`](crate::OpenError::TooLarge)
+    /// or, for a chunk, makes the session a chunk mismatch. At least the
+    /// name's length plus 132, at most 4096 (larger cookies are silently
+    /// dropped by browsers).
     ///
     /// Default: 4096.
     pub fn with_max_cookie_bytes(mut self, limit: usize) -> Self {

@@ -81,15 +81,17 @@ pub(crate) const fn decoded_len(len: usize) -> Option<usize> {
 ///
 /// The name length is at most `u16::MAX`: the configuration refuses longer
 /// names, and the open path refuses cookies over the size limit before it
-/// gets here.
+/// gets here. Should a longer name reach it all the same, the result is
+/// `None` and `f` is not called: callers turn that into a refusal, never into
+/// associated data of another layout.
 pub(crate) fn with_aad<R>(
     version: u8,
     key_id: KeyId,
     name: &[u8],
     f: impl FnOnce(&[u8]) -> R,
-) -> R {
+) -> Option<R> {
     const FIXED: usize = AAD_LABEL.len() + VERSION_LEN + KEY_ID_LEN + 2;
-    let name_len = u16::try_from(name.len()).unwrap_or(u16::MAX).to_be_bytes();
+    let name_len = u16::try_from(name.len()).ok()?.to_be_bytes();
     let mut stack = [0u8; 256];
     let mut heap = Vec::new();
     let total = FIXED + name.len();
@@ -109,12 +111,10 @@ pub(crate) fn with_aad<R>(
     ];
     let mut at = 0;
     for part in parts {
-        if let Some(dest) = buf.get_mut(at..at + part.len()) {
-            dest.copy_from_slice(part);
-        }
+        buf.get_mut(at..at + part.len())?.copy_from_slice(part);
         at += part.len();
     }
-    f(buf)
+    Some(f(buf))
 }
 
 /// The key id a cookie value names, read from its first eight base64url
@@ -214,12 +214,18 @@ mod tests {
 
     #[test]
     fn aad_layout() {
-        let aad = with_aad(1, KeyId::new(0x0102_0304), b"sid", <[u8]>::to_vec);
+        let aad = with_aad(1, KeyId::new(0x0102_0304), b"sid", <[u8]>::to_vec).unwrap();
         assert_eq!(aad, b"sealed-session\x01\x01\x02\x03\x04\x00\x03sid");
         let long = vec![b'a'; 300];
-        let aad = with_aad(1, KeyId::new(7), &long, <[u8]>::to_vec);
+        let aad = with_aad(1, KeyId::new(7), &long, <[u8]>::to_vec).unwrap();
         assert_eq!(aad.len(), 14 + 1 + 4 + 2 + 300);
         assert_eq!(&aad[19..21], &[0x01, 0x2C]);
+        let longest = vec![b'a'; usize::from(u16::MAX)];
+        let aad = with_aad(1, KeyId::new(7), &longest, <[u8]>::to_vec).unwrap();
+        assert_eq!(&aad[19..21], &[0xFF, 0xFF]);
+        // A name whose length does not fit two bytes gets no associated data.
+        let too_long = vec![b'a'; usize::from(u16::MAX) + 1];
+        assert_eq!(with_aad(1, KeyId::new(7), &too_long, <[u8]>::to_vec), None);
     }
 
     #[test]

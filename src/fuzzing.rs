@@ -71,17 +71,22 @@ pub const PRIMARY_ID: KeyId = KeyId::new(1);
 /// The id of the fixed keyring's open-only key.
 pub const OLD_ID: KeyId = KeyId::new(2);
 
-/// Every `cookie_value` of `tests/vectors/v1.json`: among them are all the
-/// values ever sealed with the vectors' key (id 1) under [`COOKIE_NAME`], so
-/// they are the only values the fixed sealer may ever authenticate.
+/// Every `cookie_value` and `resealed_value` of `tests/vectors/v1.json`:
+/// among them are all the values ever sealed with the vectors' keys (ids 1
+/// and 2) under [`COOKIE_NAME`], so they are the only values the fixed
+/// sealer may ever authenticate.
 pub fn known_values() -> &'static [&'static str] {
     static KNOWN: OnceLock<Vec<&'static str>> = OnceLock::new();
     KNOWN.get_or_init(|| {
         const FILE: &str = include_str!("../tests/vectors/v1.json");
-        const FIELD: &str = "\"cookie_value\": \"";
-        FILE.split(FIELD)
-            .skip(1)
-            .filter_map(|rest| rest.split('"').next())
+        const FIELDS: [&str; 2] = ["\"cookie_value\": \"", "\"resealed_value\": \""];
+        FIELDS
+            .iter()
+            .flat_map(|field| {
+                FILE.split(field)
+                    .skip(1)
+                    .filter_map(|rest| rest.split('"').next())
+            })
             .collect()
     })
 }
@@ -175,7 +180,7 @@ pub fn seal_plaintext(plaintext: &[u8]) -> String {
     let tag = format::with_aad(FORMAT_VERSION, key_id, COOKIE_NAME.as_bytes(), |aad| {
         crate::cipher::seal(key.as_bytes(), nonce, aad, body)
     });
-    let Ok(tag) = tag else {
+    let Some(Ok(tag)) = tag else {
         unreachable_property("XChaCha20-Poly1305 seals any plaintext under 256 GiB");
     };
     tag_out.copy_from_slice(&tag);
@@ -285,7 +290,9 @@ pub fn format_parse(data: &[u8]) {
     let name = data
         .get(..data.len().min(usize::from(u16::MAX)))
         .unwrap_or(&[]);
-    let aad = format::with_aad(FORMAT_VERSION, key_id, name, <[u8]>::to_vec);
+    let Some(aad) = format::with_aad(FORMAT_VERSION, key_id, name, <[u8]>::to_vec) else {
+        unreachable_property("a name of at most 65535 bytes has associated data");
+    };
     let mut expected = format::AAD_LABEL.to_vec();
     expected.push(FORMAT_VERSION);
     expected.extend_from_slice(&key_id.get().to_be_bytes());

@@ -24,7 +24,8 @@ use crate::key::{Key, KeyId};
 /// `SESSION_KEYS`: entries `ID:KEY` separated by commas, the **first entry is
 /// the primary key**. `ID` is a decimal number (0 to 4294967295, no leading
 /// zeros) and `KEY` is 32 bytes in base64url without padding (43 characters).
-/// Spaces, tabs and line breaks around entries are ignored.
+/// Spaces, tabs, CR and LF around entries are ignored (no other white space;
+/// FORMAT.md §9 gives the exact rules).
 ///
 /// ```text
 /// SESSION_KEYS="20261201:<43 chars>,20261101:<43 chars>"
@@ -140,10 +141,12 @@ impl Keyring {
     ///
     /// # Errors
     ///
-    /// A [`KeyError`] naming the entry at fault: [`KeyError::EmptyKeyring`],
-    /// [`KeyError::InvalidSyntax`], [`KeyError::InvalidKeyId`],
-    /// [`KeyError::InvalidKey`], [`KeyError::DuplicateId`],
-    /// [`KeyError::DuplicateKey`]. The message never contains key text.
+    /// The first rule broken, in the order of FORMAT.md §9:
+    /// [`KeyError::EmptyKeyring`]; then, entry by entry,
+    /// [`KeyError::InvalidSyntax`], [`KeyError::InvalidKeyId`] and
+    /// [`KeyError::InvalidKey`], which name the entry (counting from 1), and
+    /// [`KeyError::DuplicateId`] and [`KeyError::DuplicateKey`], which name
+    /// the key id. The message never contains key text.
     ///
     /// ```
     /// use sealed_session::{KeyError, Keyring};

@@ -76,7 +76,15 @@ impl SessionConfig {
         slots: Option<&ChunkSlots>,
     ) -> bool {
         for value in crate::header::cookie_values(header, self.cookie_name()) {
-            let go_on = match slots.map(|s| s.assemble(value, self.inner().max_chunks)) {
+            let assembled = slots.map(|s| {
+                s.assemble(
+                    self.cookie_name(),
+                    value,
+                    self.inner().cookie_limit,
+                    self.inner().max_chunks,
+                )
+            });
+            let go_on = match assembled {
                 None => session.try_candidate(value),
                 Some(Ok(whole)) => session.try_candidate(&whole),
                 Some(Err(err)) => session.note_failure(err),
@@ -114,7 +122,17 @@ impl SessionConfig {
     ) -> Session<T> {
         let mut session = Session::fresh(self.clone(), now);
         for value in values {
-            if !session.try_candidate(value) {
+            // With chunking on, the sealer's own limit is the chunked
+            // capacity: the per-cookie limit is checked here.
+            let go_on = match crate::chunk::check_fits(
+                self.cookie_name(),
+                value,
+                self.inner().cookie_limit,
+            ) {
+                Ok(()) => session.try_candidate(value),
+                Err(err) => session.note_failure(err),
+            };
+            if !go_on {
                 break;
             }
         }

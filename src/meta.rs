@@ -88,6 +88,8 @@ pub struct SessionMeta {
     pub(crate) issued_at: UnixSeconds,
     pub(crate) last_active_at: UnixSeconds,
     pub(crate) expires_at: UnixSeconds,
+    /// The expiry as sealed in the value, which re-sealing keeps.
+    pub(crate) sealed_expires_at: UnixSeconds,
     pub(crate) idle_expires_at: Option<UnixSeconds>,
     pub(crate) key_id: KeyId,
     pub(crate) needs_reseal: bool,

@@ -245,6 +245,26 @@ pub(crate) const fn min_cookie_bytes(name_len: usize) -> usize {
     name_len + format::encoded_len(ENVELOPE_OVERHEAD_BYTES + MAX_PLAIN_HEADER_LEN)
 }
 
+/// The timestamps a session described by `meta` is sealed again with at
+/// `now` (FORMAT.md §6): issue time, sealed expiry and id kept, last
+/// activity the later of `now` and the sealed one.
+///
+/// # Errors
+///
+/// [`SealError::Expired`] if `now` is at or past the session's effective
+/// expiry or idle deadline.
+fn reseal_stamp(meta: &SessionMeta, now: UnixSeconds) -> Result<Stamp<'_>, SealError> {
+    if now >= meta.expires_at || meta.idle_expires_at.is_some_and(|idle| now >= idle) {
+        return Err(SealError::Expired);
+    }
+    Ok(Stamp {
+        issued_at: meta.issued_at,
+        last_active_at: now.max(meta.last_active_at),
+        expires_at: meta.sealed_expires_at,
+        session_id: &meta.session_id,
+    })
+}
+
 /// Whether `name` is an RFC 6265 cookie name (an RFC 2616 token).
 pub(crate) fn is_cookie_name(name: &str) -> bool {
     !name.is_empty()
@@ -422,9 +442,11 @@ impl Sealer {
     }
 
     /// Seals `payload` as the **same** session `meta` describes, active now:
-    /// the session id, issue time and absolute expiry are kept, the last
-    /// activity becomes the later of now and the sealed last activity, and
-    /// the primary key is used. This is how a
+    /// the session id, issue time and the expiry sealed in the value are
+    /// kept (opening still caps the expiry at the issue time plus the
+    /// configured absolute lifetime, so [`SessionMeta::expires_at`] may be
+    /// earlier), the last activity becomes the later of now and the sealed
+    /// last activity, and the primary key is used. This is how a
     /// session is saved after a change, refreshed against the idle timeout,
     /// or moved to a new primary key.
     ///
@@ -473,16 +495,7 @@ impl Sealer {
         meta: &SessionMeta,
         now: UnixSeconds,
     ) -> Result<String, SealError> {
-        if now >= meta.expires_at || meta.idle_expires_at.is_some_and(|idle| now >= idle) {
-            return Err(SealError::Expired);
-        }
-        let stamp = Stamp {
-            issued_at: meta.issued_at,
-            last_active_at: now.max(meta.last_active_at),
-            expires_at: meta.expires_at,
-            session_id: &meta.session_id,
-        };
-        self.seal_stamped(payload, schema, &stamp)
+        self.seal_stamped(payload, schema, &reseal_stamp(meta, now)?)
     }
 
     /// [`Sealer::reseal_at`] at the clock's time.
@@ -599,6 +612,7 @@ impl Sealer {
                 )
             },
         )
+        .unwrap_or(Err(()))
         .map_err(|()| OpenError::AuthenticationFailed)?;
         let primary_id = keyring.primary_id();
         drop(keyring);
@@ -914,6 +928,7 @@ impl Sealer {
         let tag = format::with_aad(FORMAT_VERSION, key_id, inner.name.as_bytes(), |aad| {
             crate::cipher::seal(key.as_bytes(), nonce, aad, body)
         })
+        .unwrap_or(Err(()))
         .map_err(|()| self.too_large(total))?;
         tag_out.copy_from_slice(&tag);
         let mut out = String::with_capacity(value_len);
@@ -965,6 +980,7 @@ impl Sealer {
             issued_at,
             last_active_at,
             expires_at,
+            sealed_expires_at: sealed_expiry,
             idle_expires_at,
             key_id,
             needs_reseal: key_id != primary_id,

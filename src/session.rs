@@ -668,12 +668,9 @@ impl<T> Session<T> {
     /// `up_to` whether carried or not.
     fn remove_chunks_from(&self, first: usize, up_to: u8, out: &mut Vec<String>) {
         let inner = self.config.inner();
-        for index in 1..crate::chunk::MAX_CHUNKS {
-            let wanted = self.chunks_present & (1 << index) != 0 || index < up_to;
-            if usize::from(index) >= first && wanted {
-                let chunk = crate::chunk::chunk_name(inner.sealer.cookie_name(), index);
-                out.push(crate::cookie::render_removal(&chunk, &inner.attrs));
-            }
+        for index in crate::chunk::stale_indices(first, up_to, self.chunks_present) {
+            let chunk = crate::chunk::chunk_name(inner.sealer.cookie_name(), index);
+            out.push(crate::cookie::render_removal(&chunk, &inner.attrs));
         }
     }
 

@@ -5,7 +5,9 @@ use super::*;
 use crate::key::Key;
 use serde_json::{json, Value};
 
-#[derive(Serialize, Deserialize)]
+mod extra;
+
+#[derive(Serialize, Deserialize, Debug, PartialEq)]
 struct Login {
     user_id: u64,
     name: String,
@@ -139,7 +141,7 @@ fn seal_vector<T: Serialize + ?Sized>(
         payload,
     })
     .unwrap();
-    let aad = format::with_aad(1, KeyId::new(key_id), name.as_bytes(), <[u8]>::to_vec);
+    let aad = format::with_aad(1, KeyId::new(key_id), name.as_bytes(), <[u8]>::to_vec).unwrap();
     json!({
         "id": id,
         "kind": "seal",
@@ -576,13 +578,22 @@ fn build_vectors() -> Value {
         ),
     ]);
     vectors.extend(schema_vectors());
+    vectors.extend(extra::open_cases(&base));
+    vectors.extend(extra::reseal_cases(&base));
+    vectors.extend(extra::record_cases());
+    vectors.extend(extra::chunk_cases());
+    vectors.extend(extra::keyring_cases());
+    let notes = format!("{NOTES}{}", extra::NOTES);
     json!({
         "format_version": 1,
         "algorithm": "XChaCha20-Poly1305",
-        "notes": "kind 'seal': sealing payload_hex (the postcard encoding of payload, a value of payload_type) with nonce_hex and the given fields gives cookie_value exactly, and it opens at now under the default settings (absolute lifetime 86400 s, idle timeout 1800 s, skew allowance 60 s, limit 4096). kind 'open': opening cookie_value at now, with a keyring holding only key_id:key_hex, the given cookie_name and settings (idle_timeout null means none), decoding the payload as payload_type, gives expect: 'valid' or the outcome identifier of FORMAT.md section 5. payload_type: unit = (), u32, string, login = struct { user_id: u64, name: string, admin: bool }, bytes = a byte sequence (payload given as hex of its bytes, without the length prefix); an open case expects the type fingerprint schema_hex (that of login). kind 'schema': the type fingerprint (FORMAT.md section 4.1) of a shape description is the first 8 bytes of SHA-256 over the shape prefix and the description; of a schema name, over the name prefix and the name; fingerprint_hex is the result.",
+        "notes": notes,
         "vectors": vectors,
     })
 }
+
+/// What the file's `notes` say about kinds `seal`, `open` and `schema`.
+const NOTES: &str = "kind 'seal': sealing payload_hex (the postcard encoding of payload, a value of payload_type) with nonce_hex and the given fields gives cookie_value exactly, and it opens at now under the default settings (absolute lifetime 86400 s, idle timeout 1800 s, skew allowance 60 s, limit 4096). kind 'open': opening cookie_value at now, with a keyring holding only key_id:key_hex, the given cookie_name and settings (idle_timeout null means none), decoding the payload as payload_type, gives expect: 'valid' or the outcome identifier of FORMAT.md section 5. payload_type: unit = (), u32, string, login = struct { user_id: u64, name: string, admin: bool }, bytes = a byte sequence (payload given as hex of its bytes, without the length prefix); an open case expects the type fingerprint schema_hex (that of login). kind 'schema': the type fingerprint (FORMAT.md section 4.1) of a shape description is the first 8 bytes of SHA-256 over the shape prefix and the description; of a schema name, over the name prefix and the name; fingerprint_hex is the result.";
 
 /// Fingerprints of example shapes (FORMAT.md §4.1, §4.2, §11).
 fn schema_vectors() -> Vec<Value> {

@@ -821,6 +821,60 @@ fn a_leftover_chunk_beside_a_plain_value_is_ignored_then_removed() {
 }
 
 #[test]
+fn an_unchunked_value_over_the_cookie_limit_is_too_large_with_chunking_on() {
+    // FORMAT.md §5 step 1 and §12: every cookie is held to the per-cookie
+    // limit, whether chunking is on or not.
+    for cap in [1, 2, 9] {
+        let (_, config) = config(|b| b.with_max_cookie_bytes(LIMIT).with_chunking(cap));
+        let over = "A".repeat(LIMIT - NAME.len() + 1);
+        let expected = OpenError::TooLarge {
+            actual: LIMIT + 1,
+            limit: LIMIT,
+        };
+        let pairs = [(NAME.to_owned(), over.clone())];
+        assert_refused(&load_pairs::<Data>(&config, &pairs), &expected, "load");
+        let session = config.load_value::<Data>(Some(&over));
+        assert_refused(&session, &expected, "load_value");
+        // At the limit, the value is decoded: version byte 0.
+        let at = &over[1..];
+        let pairs = [(NAME.to_owned(), at.to_owned())];
+        let session = load_pairs::<Data>(&config, &pairs);
+        assert_refused(&session, &OpenError::UnsupportedVersion, "at the limit");
+        let session = config.load_value::<Data>(Some(at));
+        assert_refused(
+            &session,
+            &OpenError::UnsupportedVersion,
+            "load_value at the limit",
+        );
+        // Counted in UTF-8 bytes: one two-byte character tips it over.
+        let wide = format!("\u{e9}{}", &over[2..]);
+        assert_eq!(wide.chars().count(), LIMIT - NAME.len());
+        let session = config.load_value::<Data>(Some(&wide));
+        assert_refused(&session, &expected, "two-byte character");
+    }
+}
+
+#[test]
+fn a_chunk_is_held_to_the_limit_with_its_name() {
+    let (config, cookies, data) = four_chunks();
+    assert_eq!(
+        cookies[1].0.len() + cookies[1].1.len(),
+        LIMIT,
+        "a full chunk"
+    );
+    assert_eq!(load_pairs::<Data>(&config, &cookies).get(), Some(&data));
+    // One byte over: a character more, or a two-byte last character.
+    let longer = format!("{}A", cookies[1].1);
+    let wide = format!("{}\u{e9}", &cookies[1].1[..PIECE - 1]);
+    assert_eq!(wide.chars().count(), PIECE);
+    for value in [longer, wide] {
+        assert_eq!(value.len(), PIECE + 1);
+        let session = load_pairs::<Data>(&config, &with_value(&cookies, 1, value));
+        assert_refused(&session, &OpenError::ChunksMismatch, "one byte over");
+    }
+}
+
+#[test]
 fn hostile_chunk_values() {
     let (config, cookies, _) = four_chunks();
     let huge = "A".repeat(1 << 20);

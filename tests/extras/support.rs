@@ -202,6 +202,8 @@ pub(crate) fn assert_forgery_refused<T>(session: &Session<T>, context: &str) {
                 | OpenError::UnsupportedVersion
                 | OpenError::UnknownKeyId
                 | OpenError::ChunksMismatch
+                // A first cookie over the per-cookie limit.
+                | OpenError::TooLarge { .. }
         ),
         "{context}: unexpected error {err:?}"
     );

@@ -64,7 +64,15 @@ class SealError(Exception):
 
 
 class KeyringError(Exception):
-    pass
+    """A refused keyring line (§9): `refusal` is the identifier, `entry` or
+    `key_id` what it names, `reason` the reason of `invalid_key`."""
+
+    def __init__(self, refusal, entry=None, key_id=None, reason=None):
+        super().__init__(f"{refusal} entry={entry} key_id={key_id} reason={reason}")
+        self.refusal = refusal
+        self.entry = entry
+        self.key_id = key_id
+        self.reason = reason
 
 
 # ---------------------------------------------------------------------------
@@ -503,7 +511,7 @@ def seal_raw(key_id, key, nonce, cookie_name, issued_at, last_active_at, expires
     aad = make_aad(key_id, cookie_name)
     envelope = bytes([VERSION]) + struct.pack(">I", key_id) + nonce + aead_seal(key, nonce, plaintext, aad)
     value = b64url_encode(envelope)
-    total = len(cookie_name) + len(value)
+    total = len(cookie_name.encode()) + len(value.encode())
     if total > limit:
         raise SealError("too_large", total, limit)
     return value, aad, plaintext, envelope
@@ -517,12 +525,12 @@ def seal_new(keyring, cookie_name, payload: bytes, now, schema, ttl=DEFAULT_TTL,
 
 
 def open_value(keyring, cookie_name, value, now, decoder, schema, ttl=DEFAULT_TTL,
-               idle=DEFAULT_IDLE, skew=DEFAULT_SKEW, limit=DEFAULT_LIMIT):
+               idle=DEFAULT_IDLE, skew=DEFAULT_SKEW, limit=DEFAULT_LIMIT, not_before=0):
     """§5, in order. keyring is (primary_id, {id: key}). idle=None disables.
     schema is the fingerprint of the type decoder reads (§4.1)."""
     primary_id, keys = keyring
-    # 1. size, before decoding (lengths in characters; a valid value is ASCII)
-    if len(cookie_name) + len(value) > limit:
+    # 1. size, before decoding: name plus value in UTF-8 bytes
+    if len(cookie_name.encode()) + len(value.encode()) > limit:
         raise OpenError("too_large")
     # 2. strict base64url, at least 45 bytes
     try:
@@ -553,16 +561,21 @@ def open_value(keyring, cookie_name, value, now, decoder, schema, ttl=DEFAULT_TT
         session_id = r.take(16)
         sealed_schema = r.take(8)
     except ValueError as e:
-        # FORMAT.md names no outcome for this; see the README.
+        # §4: fixed fields that cannot be decoded are a payload mismatch.
         raise OpenError("payload_mismatch", "fixed fields: " + str(e))
     if last_active_at < issued_at or expires_at <= issued_at:
         raise OpenError("invalid_timestamps")
+    # Python integers do not wrap: comparing with the exact sums gives the
+    # same answers as sums saturating at 2^64 - 1 (§5).
     if issued_at > now + skew or last_active_at > now + skew:
         raise OpenError("issued_in_future")
+    if issued_at < not_before:
+        raise OpenError("revoked")
     e = min(expires_at, issued_at + ttl)
     if now >= e:
         raise OpenError("expired")
-    if idle is not None and now >= min(last_active_at + idle, e):
+    idle_deadline = None if idle is None else min(last_active_at + idle, e, U64_MAX)
+    if idle_deadline is not None and now >= idle_deadline:
         raise OpenError("idle_timeout")
     # 7. the type fingerprint, before any payload byte is read
     if sealed_schema != schema:
@@ -583,6 +596,8 @@ def open_value(keyring, cookie_name, value, now, decoder, schema, ttl=DEFAULT_TT
         "schema": sealed_schema,
         "payload": payload,
         "reseal": key_id != primary_id,
+        "effective_expiry": min(e, U64_MAX),
+        "idle_deadline": idle_deadline,
     }
 
 
@@ -591,45 +606,298 @@ def open_value(keyring, cookie_name, value, now, decoder, schema, ttl=DEFAULT_TT
 # ---------------------------------------------------------------------------
 
 _ID_RE = re.compile(r"(0|[1-9][0-9]*)")
+_LINE_SPACE = " \t\r\n"  # §9: these four characters only
+
+
+def _key_of(text: str):
+    """§9 rule 4: the key bytes, or the reason KEY is refused."""
+    if len(text.encode()) > 64:
+        return None, ("invalid_length" if all(c in B64_INDEX for c in text) else "invalid_encoding")
+    try:
+        key = b64url_decode_strict(text)
+    except ValueError:
+        return None, "invalid_encoding"
+    if len(key) != 32:
+        return None, "invalid_length"
+    if len(set(key)) == 1:
+        return None, "weak_key"
+    return key, None
 
 
 def parse_keyring(line: str):
-    """Return (primary_id, {id: key}); raise KeyringError.
-
-    Choices where FORMAT.md §9 is silent (see the README): whitespace is
-    allowed only around whole entries, not around ':'; an empty line or an
-    empty entry is refused; KEY is decoded as strictly as a cookie value (§1).
-    """
+    """§9: return (primary_id, {id: key}) in line order; raise KeyringError."""
+    trimmed = line.strip(_LINE_SPACE)
+    if not trimmed:
+        raise KeyringError("empty_keyring")
     keys = {}
     primary = None
-    for raw in line.split(","):
-        entry = raw.strip(" \t\r\n")
-        if not entry:
-            raise KeyringError("empty entry")
-        if entry.count(":") != 1:
-            raise KeyringError("entry is not ID:KEY")
-        id_text, key_text = entry.split(":")
-        if not _ID_RE.fullmatch(id_text):
-            raise KeyringError(f"id {id_text!r} is not canonical decimal")
+    for n, raw in enumerate(trimmed.split(","), start=1):
+        entry = raw.strip(_LINE_SPACE)
+        if ":" not in entry:
+            raise KeyringError("invalid_syntax", entry=n)
+        id_text, key_text = entry.split(":", 1)
+        if not (id_text.isascii() and _ID_RE.fullmatch(id_text)) or int(id_text) > U32_MAX:
+            raise KeyringError("invalid_key_id", entry=n)
         kid = int(id_text)
-        if kid > U32_MAX:
-            raise KeyringError("id out of u32 range")
-        if len(key_text) != 43:
-            raise KeyringError("key is not 43 characters")
-        try:
-            key = b64url_decode_strict(key_text)
-        except ValueError as e:
-            raise KeyringError(f"key: {e}")
-        if len(set(key)) == 1:
-            raise KeyringError("key bytes all equal")
+        key, reason = _key_of(key_text)
+        if key is None:
+            raise KeyringError("invalid_key", entry=n, reason=reason)
         if kid in keys:
-            raise KeyringError("duplicate id")
+            raise KeyringError("duplicate_id", key_id=kid)
         if key in keys.values():
-            raise KeyringError("duplicate key")
+            raise KeyringError("duplicate_key", key_id=kid)
         keys[kid] = key
         if primary is None:
             primary = kid
     return primary, keys
+
+
+# ---------------------------------------------------------------------------
+# §6 re-sealing, §11 session-layer record, §12 chunking, §13 request cookies
+# ---------------------------------------------------------------------------
+
+AFTER_AUTHENTICATION = {"invalid_timestamps", "issued_in_future", "revoked", "expired",
+                        "idle_timeout", "schema_mismatch", "payload_mismatch"}
+MAX_CANDIDATES = 8  # §13
+
+
+def dec_record(data_decoder):
+    """§11: data: Option<T>, flash: Option<bytes>; returns {"data", "flash"}."""
+    def dec(r):
+        tag = r.take(1)[0]
+        if tag > 1:
+            raise ValueError("Option tag must be 00 or 01")
+        data = data_decoder(r) if tag else None
+        tag = r.take(1)[0]
+        if tag > 1:
+            raise ValueError("Option tag must be 00 or 01")
+        flash = r.take(r.varint(64)) if tag else None
+        return {"data": data, "flash": flash}
+    return dec
+
+
+def enc_record(data_bytes, flash):
+    out = (b"\x01" + data_bytes) if data_bytes is not None else b"\x00"
+    out += (b"\x01" + varint(len(flash)) + flash) if flash is not None else b"\x00"
+    return out
+
+
+def read_flash_as_string(flash):
+    """Reading a flash message as a String: ('valid', text) or the refusal."""
+    if flash is None:
+        return None, None
+    r = Reader(flash)
+    try:
+        text = dec_string(r)
+        if not r.at_end():
+            raise ValueError("trailing bytes")
+        return "valid", text
+    except ValueError:
+        return "payload_mismatch", None
+
+
+def reseal(keyring, cookie_name, opened, now, nonce, payload: bytes, limit=DEFAULT_LIMIT):
+    """§6 for an existing session opened earlier (the result of open_value)."""
+    if now >= opened["effective_expiry"] or (opened["idle_deadline"] is not None
+                                             and now >= opened["idle_deadline"]):
+        raise SealError("expired")
+    primary_id, keys = keyring
+    fields = (opened["issued_at"], max(now, opened["last_active_at"]), opened["expires_at"])
+    value = seal_raw(primary_id, keys[primary_id], nonce, cookie_name, *fields,
+                     opened["session_id"], payload, limit, opened["schema"])[0]
+    return value, fields
+
+
+def chunk_split(name, value, limit, max_chunks):
+    """§12 sealing: [(cookie name, cookie value)] or SealError too_large."""
+    name_len = len(name.encode())
+    if name_len + len(value) <= limit:
+        return [(name, value)]
+    c = limit - name_len - 2
+    n = -(-len(value) // c)
+    allowed = limit if max_chunks == 1 else name_len + max_chunks * c
+    if n > max_chunks:
+        raise SealError("too_large", name_len + len(value), allowed)
+    pieces = [value[i * c:(i + 1) * c] for i in range(n)]
+    return [(name, f"{n}.{pieces[0]}")] + [(f"{name}.{i}", pieces[i]) for i in range(1, n)]
+
+
+def chunk_removals(name, count, max_chunks, carried):
+    """§12: the chunk cookies a response removes after setting `count` cookies."""
+    if count > 1:
+        wanted = [i for i in range(count, 9) if i in carried or i <= max_chunks - 1]
+    else:
+        wanted = [i for i in range(1, 9) if i in carried]
+    return [f"{name}.{i}" for i in wanted]
+
+
+def request_cookies(headers):
+    """§13: (name, value) pairs of the Cookie headers, in order."""
+    for header in headers:
+        for part in header.split(";"):
+            if "=" not in part:
+                continue
+            name, value = part.split("=", 1)
+            name, value = name.strip(" \t"), value.strip(" \t")
+            if name:
+                yield name, value
+
+
+def load_session(keyring, name, headers, now, decoder, schema, limit, max_chunks,
+                 ttl=DEFAULT_TTL, idle=DEFAULT_IDLE, skew=DEFAULT_SKEW):
+    """§12 and §13: ('valid', opened), ('none', None) or (outcome, None)."""
+    pairs = list(request_cookies(headers))
+    name_len = len(name.encode())
+    chunks = {}
+    if max_chunks > 1:
+        pattern = re.compile(re.escape(name) + r"\.([1-8])")
+        for cookie, value in pairs:
+            m = pattern.fullmatch(cookie)
+            if m:
+                chunks.setdefault(int(m.group(1)), []).append(value)
+
+    def usable(i):
+        values = chunks.get(i, [])
+        return len(values) == 1 and len(f"{name}.{i}".encode()) + len(values[0].encode()) <= limit
+
+    c = limit - name_len - 2
+    joined_limit = limit if max_chunks == 1 else name_len + max_chunks * c
+    candidates = [value for cookie, value in pairs if cookie == name]
+    outcomes = []
+    for v in candidates[:MAX_CANDIDATES]:
+        try:
+            whole = v
+            if max_chunks > 1:
+                if name_len + len(v.encode()) > limit:
+                    raise OpenError("too_large")
+                if "." in v:
+                    if not (len(v) >= 2 and v[0] in "23456789" and v[1] == "."):
+                        raise OpenError("malformed")
+                    n = int(v[0])
+                    if n > max_chunks:
+                        raise OpenError("chunks_mismatch")
+                    for i in range(1, 9):
+                        if (i < n and not usable(i)) or (i >= n and i in chunks):
+                            raise OpenError("chunks_mismatch")
+                    whole = v[2:] + "".join(chunks[i][0] for i in range(1, n))
+            opened = open_value(keyring, name, whole, now, decoder, schema, ttl=ttl, idle=idle, skew=skew,
+                                limit=joined_limit)
+            return "valid", opened
+        except OpenError as e:
+            outcomes.append(e.kind)
+    if not candidates:
+        return "none", None
+    for o in outcomes:
+        if o in AFTER_AUTHENTICATION:
+            return o, None
+    return outcomes[0], None
+
+
+def record_schema(data_type):
+    """§11: the fingerprint of the session layer's record holding data_type."""
+    return shape_fingerprint(record_description(SCHEMAS[data_type]))
+
+
+def vector_ring(entries):
+    """A keyring from the vector file's [{key_id, key_hex}], primary first."""
+    keys = {e["key_id"]: bytes.fromhex(e["key_hex"]) for e in entries}
+    return entries[0]["key_id"], keys
+
+
+def check_reseal(v):
+    tag = f"vector {v['id']} ({v['comment']})"
+    kr = vector_ring(v["keyring"])
+    decoder = DECODERS[v["payload_type"]]
+    schema = SCHEMAS[v["payload_type"]]
+    check_eq(f"{tag}: schema_hex", v["schema_hex"], schema.hex())
+    opened = open_value(kr, v["cookie_name"], v["cookie_value"], v["opened_at"], decoder, schema,
+                        ttl=v["absolute_ttl"], idle=v["idle_timeout"], skew=v["clock_skew"],
+                        limit=v["max_cookie_bytes"])
+    payload = enc_payload(v["payload_type"], v["payload"])
+    try:
+        value, fields = reseal(kr, v["cookie_name"], opened, v["now"], bytes.fromhex(v["nonce_hex"]),
+                               payload, limit=v["max_cookie_bytes"])
+    except SealError as e:
+        check_eq(f"{tag}: outcome", e.kind, v["expect"])
+        return
+    check_eq(f"{tag}: outcome", "valid", v["expect"])
+    check_eq(f"{tag}: fields", (fields, opened["session_id"].hex(), kr[0]),
+             ((v["issued_at"], v["last_active_at"], v["expires_at"]), v["session_id_hex"], v["key_id"]))
+    check_eq(f"{tag}: resealed value", value, v["resealed_value"])
+    again = open_value(kr, v["cookie_name"], value, v["now"], decoder, schema, ttl=v["absolute_ttl"],
+                       idle=v["idle_timeout"], skew=v["clock_skew"], limit=v["max_cookie_bytes"])
+    check_eq(f"{tag}: reopens under the primary key", (again["key_id"], again["payload"]),
+             (kr[0], v["payload"]))
+
+
+def check_record(v):
+    tag = f"vector {v['id']} ({v['comment']})"
+    data = None if v["data"] is None else enc_payload(v["data_type"], v["data"])
+    flash = None if v["flash_hex"] is None else bytes.fromhex(v["flash_hex"])
+    payload = enc_record(data, flash)
+    check_eq(f"{tag}: payload_hex", payload.hex(), v["payload_hex"])
+    key = bytes.fromhex(v["key_hex"])
+    schema = record_schema(v["data_type"])
+    check_eq(f"{tag}: schema_hex is the record fingerprint of §11", v["schema_hex"], schema.hex())
+    value = seal_raw(v["key_id"], key, bytes.fromhex(v["nonce_hex"]), v["cookie_name"], v["issued_at"],
+                     v["last_active_at"], v["expires_at"], bytes.fromhex(v["session_id_hex"]), payload,
+                     schema=schema)[0]
+    check_eq(f"{tag}: cookie_value", value, v["cookie_value"])
+    got = open_value(ring(v["key_id"], key), v["cookie_name"], v["cookie_value"], v["now"],
+                     dec_record(DECODERS[v["data_type"]]), schema)
+    check_eq(f"{tag}: data and flash", (got["payload"]["data"], got["payload"]["flash"]), (v["data"], flash))
+    check_eq(f"{tag}: flash read as a string", read_flash_as_string(got["payload"]["flash"]),
+             (v["flash_read"], v["flash"]))
+
+
+def check_chunk_split(v):
+    tag = f"vector {v['id']} ({v['comment']})"
+    try:
+        cookies = chunk_split(v["cookie_name"], v["cookie_value"], v["max_cookie_bytes"], v["max_chunks"])
+    except SealError as e:
+        check_eq(f"{tag}: too large", (e.kind, e.actual, e.allowed), (v["expect"], v.get("actual"), v.get("limit")))
+        return
+    check_eq(f"{tag}: outcome", "valid", v["expect"])
+    check_eq(f"{tag}: cookies", [list(c) for c in cookies], v["cookies"])
+    check("%s: every cookie fits" % tag,
+          all(len(n.encode()) + len(c.encode()) <= v["max_cookie_bytes"] for n, c in cookies))
+    check_eq(f"{tag}: removals",
+             chunk_removals(v["cookie_name"], len(cookies), v["max_chunks"], set(v["carried"])), v["removed"])
+
+
+def check_chunks(v):
+    tag = f"vector {v['id']} ({v['comment']})"
+    kr = ring(v["key_id"], bytes.fromhex(v["key_hex"]))
+    schema = record_schema(v["data_type"])
+    check_eq(f"{tag}: schema_hex is the record fingerprint of §11", v["schema_hex"], schema.hex())
+    got, opened = load_session(kr, v["cookie_name"], v["cookie_headers"], v["now"],
+                               dec_record(DECODERS[v["data_type"]]), schema,
+                               v["max_cookie_bytes"], v["max_chunks"],
+                               ttl=v["absolute_ttl"], idle=v["idle_timeout"], skew=v["clock_skew"])
+    data = opened["payload"]["data"] if opened else None
+    check_eq(f"{tag}: outcome and data", (got, data), (v["expect"], v["data"]))
+
+
+def check_keyring_vector(v):
+    tag = f"vector {v['id']} ({v['comment']})"
+    try:
+        primary, keys = parse_keyring(v["line"])
+        got = ("valid", primary, list(keys), [k.hex() for k in keys.values()])
+        want = (v["expect"], v.get("primary_key_id"), v.get("key_ids"), v.get("keys_hex"))
+    except KeyringError as e:
+        got = ("refused", e.refusal, e.entry, e.key_id, e.reason)
+        want = (v["expect"], v.get("refusal"), v.get("entry"), v.get("key_id"), v.get("reason"))
+    check_eq(f"{tag}: outcome", got, want)
+
+
+KIND_CHECKS = {
+    "reseal": check_reseal,
+    "record": check_record,
+    "chunk_split": check_chunk_split,
+    "chunks": check_chunks,
+    "keyring": check_keyring_vector,
+}
+KNOWN_KINDS = {"seal", "open", "schema", *KIND_CHECKS}
 
 
 # ---------------------------------------------------------------------------
@@ -681,8 +949,9 @@ def main():
     valid = [v for v in data["vectors"] if v["kind"] == "seal"]
     invalid = [v for v in data["vectors"] if v["kind"] == "open"]
     schemas = [v for v in data["vectors"] if v["kind"] == "schema"]
-    check_eq("every vector is a seal, an open or a schema case",
-             len(valid) + len(invalid) + len(schemas), len(data["vectors"]))
+    for v in data["vectors"]:
+        check(f"vector {v['id']}: kind {v['kind']!r} is known", v["kind"] in KNOWN_KINDS)
+    check_eq("vector ids are unique", len({v["id"] for v in data["vectors"]}), len(data["vectors"]))
     by_id = {v["id"]: v for v in data["vectors"]}
 
     # -- 0. type fingerprints: recomputed from descriptions and names -----
@@ -772,7 +1041,20 @@ def main():
                                                     DECODERS[v["payload_type"]],
                                                     SCHEMAS[v["payload_type"]],
                                                     ttl=v["absolute_ttl"], idle=v["idle_timeout"],
-                                                    skew=v["clock_skew"], limit=v["max_cookie_bytes"]))
+                                                    skew=v["clock_skew"], limit=v["max_cookie_bytes"],
+                                                    not_before=v.get("not_before", 0)))
+
+    # -- 2b. the other kinds (each must be checked) --------------------------
+    counts = {}
+    for v in data["vectors"]:
+        if v["kind"] in KIND_CHECKS:
+            counts[v["kind"]] = counts.get(v["kind"], 0) + 1
+            try:
+                KIND_CHECKS[v["kind"]](v)
+            except Exception as e:  # a refusal where none was expected, or a bug here
+                check(f"vector {v['id']} ({v['comment']})", False, repr(e))
+    for kind in KIND_CHECKS:
+        check(f"the file holds {kind} vectors", counts.get(kind, 0) > 0)
 
     # -- 3. self-made checks ----------------------------------------------
     v1, v4 = by_id[1], by_id[4]
@@ -919,17 +1201,22 @@ def main():
         env = bytes([VERSION]) + struct.pack(">I", 1) + nonce + aead_seal(key, nonce, pt, make_aad(1, name))
         return b64url_encode(env)
 
-    # FORMAT.md names no outcome for fixed fields that do not decode; only
-    # "refused" is checked here (this implementation says payload_mismatch).
+    # §4: fixed fields that do not decode are a payload mismatch; the
+    # shortest fixed fields are 27 bytes.
     full = encode_plaintext(T_ISS, T_LAST, T_EXP, sid, SCHEMAS["unit"], b"")
+    shortest = encode_plaintext(0, 0, 0, sid, SCHEMAS["unit"], b"")
+    check_eq("shortest fixed fields are 27 bytes (§4)", len(shortest), 27)
+    check_eq("authenticated 26-byte plaintext (shortest fixed fields, truncated schema) refused",
+             outcome(op(sealed_plaintext(shortest[:-1]), decoder=dec_unit)), "payload_mismatch")
     check_eq("authenticated 38-byte plaintext (truncated schema): payload mismatch (§4)",
              outcome(op(sealed_plaintext(full[:-1]), decoder=dec_unit)), "payload_mismatch")
-    check("authenticated 30-byte plaintext (truncated session id) refused",
-          outcome(op(sealed_plaintext(full[:-9]), decoder=dec_unit)) != "valid")
-    check("authenticated empty plaintext refused",
-          outcome(op(sealed_plaintext(b""), decoder=dec_unit)) != "valid")
-    check("authenticated 11-byte varint refused",
-          outcome(op(sealed_plaintext(b"\xff" * 10 + b"\x01" + full[5:]), decoder=dec_unit)) != "valid")
+    check_eq("authenticated 30-byte plaintext (truncated session id) refused",
+             outcome(op(sealed_plaintext(full[:-9]), decoder=dec_unit)), "payload_mismatch")
+    check_eq("authenticated empty plaintext refused",
+             outcome(op(sealed_plaintext(b""), decoder=dec_unit)), "payload_mismatch")
+    check_eq("authenticated 11-byte varint refused",
+             outcome(op(sealed_plaintext(b"\xff" * 10 + b"\x01" + full[5:]), decoder=dec_unit)),
+             "payload_mismatch")
     check_eq("sealed_plaintext of the full plaintext opens",
              outcome(op(sealed_plaintext(full), decoder=dec_unit)), "valid")
     check_eq("varint 1800000000 = 80 a4 a7 da 06 (§4)", varint(1800000000).hex(), "80a4a7da06")

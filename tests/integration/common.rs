@@ -206,3 +206,47 @@ pub(crate) fn vector(id: u64) -> serde_json::Value {
         .find(|v| v["id"].as_u64() == Some(id))
         .unwrap_or_else(|| panic!("no vector {id}"))
 }
+
+/// The outcome identifier of FORMAT.md §5 for `err`.
+/// Also checks that [`OpenError::as_str`](sealed_session::OpenError::as_str)
+/// gives the same identifier.
+pub(crate) fn outcome(err: &sealed_session::OpenError) -> &'static str {
+    let id = match err {
+        sealed_session::OpenError::TooLarge { .. } => "too_large",
+        sealed_session::OpenError::Malformed => "malformed",
+        sealed_session::OpenError::UnsupportedVersion => "unsupported_version",
+        sealed_session::OpenError::UnknownKeyId => "unknown_key_id",
+        sealed_session::OpenError::AuthenticationFailed => "authentication_failed",
+        sealed_session::OpenError::Expired => "expired",
+        sealed_session::OpenError::IdleTimeout => "idle_timeout",
+        sealed_session::OpenError::IssuedInFuture => "issued_in_future",
+        sealed_session::OpenError::InvalidTimestamps => "invalid_timestamps",
+        sealed_session::OpenError::PayloadMismatch => "payload_mismatch",
+        sealed_session::OpenError::Revoked => "revoked",
+        sealed_session::OpenError::ChunksMismatch => "chunks_mismatch",
+        sealed_session::OpenError::SchemaMismatch => "schema_mismatch",
+        sealed_session::OpenError::UnsupportedType(_) => "unsupported_type",
+        other => panic!("no identifier for {other:?}"),
+    };
+    assert_eq!(err.as_str(), id, "{err:?}");
+    id
+}
+
+/// The unsigned integer `field` of vector `v`.
+pub(crate) fn u64_of(v: &serde_json::Value, field: &str) -> u64 {
+    v[field]
+        .as_u64()
+        .unwrap_or_else(|| panic!("vector {} lacks {field}", v["id"]))
+}
+
+/// The string `field` of vector `v`.
+pub(crate) fn str_of<'a>(v: &'a serde_json::Value, field: &str) -> &'a str {
+    v[field]
+        .as_str()
+        .unwrap_or_else(|| panic!("vector {} lacks {field}", v["id"]))
+}
+
+/// The time `field` of vector `v`.
+pub(crate) fn at(v: &serde_json::Value, field: &str) -> UnixSeconds {
+    UnixSeconds::new(u64_of(v, field))
+}

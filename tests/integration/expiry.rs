@@ -294,17 +294,54 @@ fn repeated_reseals_never_extend_the_absolute_expiry() {
 }
 
 #[test]
-fn reseal_after_a_shortened_ttl_keeps_the_shortened_expiry() {
+fn reseal_under_a_shortened_ttl_keeps_the_sealed_expiry() {
+    // FORMAT.md §6: re-sealing keeps `expires_at` as sealed; opening caps
+    // it with the lifetime configured where it is opened.
     let value = hourly().seal_at(&1u32, T0).unwrap();
     let short = builder(ring(1, 1))
         .with_absolute_ttl(secs(1800))
         .build()
         .unwrap();
     let opened = short.open_at::<u32>(&value, t0_plus(100)).unwrap();
-    let resealed = short.reseal_at(&2u32, &opened.meta, t0_plus(100)).unwrap();
-    // Even the longer configuration now sees the shorter expiry.
-    let reopened = hourly().open_at::<u32>(&resealed, t0_plus(100)).unwrap();
-    assert_eq!(reopened.meta.expires_at(), t0_plus(1800));
+    assert_eq!(opened.meta.expires_at(), t0_plus(1800));
+    let resealed = short.reseal_at(&2u32, &opened.meta, t0_plus(200)).unwrap();
+    let again = short.open_at::<u32>(&resealed, t0_plus(200)).unwrap();
+    assert_eq!(again.meta.expires_at(), t0_plus(1800));
+    assert_eq!(
+        open(&short, &resealed, t0_plus(1800)),
+        Err(OpenError::Expired)
+    );
+    // The hourly configuration sees the expiry granted at issue, never more.
+    let reopened = hourly().open_at::<u32>(&resealed, t0_plus(200)).unwrap();
+    assert_eq!(reopened.meta.expires_at(), t0_plus(TTL));
+    assert_eq!(reopened.meta.issued_at(), T0);
+    assert_eq!(reopened.meta.last_active_at(), t0_plus(200));
+    let longer = builder(ring(1, 1))
+        .with_absolute_ttl(secs(10 * TTL))
+        .build()
+        .unwrap();
+    let widest = longer.open_at::<u32>(&resealed, t0_plus(200)).unwrap();
+    assert_eq!(widest.meta.expires_at(), t0_plus(TTL));
+}
+
+#[test]
+fn reseal_of_a_value_sealed_with_a_longer_expiry_keeps_it() {
+    // The example of the format issue: issued 1800000000, expiring two days
+    // later, opened with the default lifetime of one day and re-sealed.
+    let two_days = Sealer::builder(ring(1, 1))
+        .with_absolute_ttl(secs(172_800))
+        .build()
+        .unwrap();
+    let value = two_days.seal_at(&1u32, T0).unwrap();
+    let default = Sealer::builder(ring(1, 1)).build().unwrap();
+    let opened = default.open_at::<u32>(&value, t0_plus(100)).unwrap();
+    assert_eq!(opened.meta.expires_at(), t0_plus(86_400));
+    let resealed = default
+        .reseal_at(&2u32, &opened.meta, t0_plus(200))
+        .unwrap();
+    let reopened = two_days.open_at::<u32>(&resealed, t0_plus(200)).unwrap();
+    assert_eq!(reopened.meta.expires_at(), t0_plus(172_800));
+    assert_eq!(reopened.payload, 2);
 }
 
 #[test]

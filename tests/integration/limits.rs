@@ -340,3 +340,51 @@ fn a_limit_that_holds_an_empty_payload_is_accepted() {
     let value = s.seal_at(&(), late).unwrap();
     assert_eq!(14 + value.len(), limit);
 }
+
+const FORMAT_MD: &str = include_str!("../../FORMAT.md");
+
+#[test]
+fn cookie_names_refuse_exactly_the_separators_format_md_lists() {
+    // FORMAT.md §3: "other than the separators `( ) < > @ , ; : \ " / [ ] ? = { }`".
+    let after = FORMAT_MD
+        .split("other than the separators\n`")
+        .nth(1)
+        .expect("FORMAT.md §3 lists the separators");
+    let list = after.split('`').next().unwrap();
+    let separators: Vec<char> = list.split(' ').map(|s| s.chars().next().unwrap()).collect();
+    assert_eq!(separators.len(), 17, "{list}");
+    for byte in 0u8..=0x7f {
+        let c = char::from(byte);
+        let name = format!("a{c}b");
+        let accepted = Sealer::builder(ring(1, 1))
+            .with_cookie_name(name.as_str())
+            .build()
+            .is_ok();
+        let printable = (0x21..=0x7e).contains(&byte);
+        assert_eq!(accepted, printable && !separators.contains(&c), "{name:?}");
+    }
+}
+
+#[test]
+fn format_md_states_the_settings_bounds() {
+    // FORMAT.md §14.
+    assert_eq!(MAX_LIFETIME.as_secs(), 3_155_760_000);
+    assert!(FORMAT_MD.contains("| 1 to 3155760000 (100 years of 36525 days) |"));
+    assert!(FORMAT_MD.contains("at least `len(NAME) + 132`; no upper bound"));
+    for name in ["a", "__Host-session", &"n".repeat(300)] {
+        let build = |limit: usize| {
+            Sealer::builder(ring(1, 1))
+                .with_cookie_name(name)
+                .with_max_cookie_bytes(limit)
+                .build()
+                .err()
+        };
+        let minimum = name.len() + 132;
+        assert_eq!(
+            build(minimum - 1),
+            Some(ConfigError::LimitTooSmall { minimum })
+        );
+        assert_eq!(build(minimum), None);
+        assert_eq!(build(1 << 20), None, "no upper bound for the sealer");
+    }
+}

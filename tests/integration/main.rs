@@ -22,4 +22,5 @@ mod roundtrip;
 mod swap;
 mod tamper;
 mod threads;
+mod vector_kinds;
 mod vectors;

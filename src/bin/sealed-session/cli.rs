@@ -196,29 +196,26 @@ fn rotate(options: &Options) -> Result<Zeroizing<String>, String> {
     };
     let id = choose_id(options.id, Some(&ring), var)?;
     let key = Key::try_generate().map_err(|e| e.to_string())?;
-    let explain = |e: KeyError| e.to_string();
-    let added = ring.clone().with_old_key(id, key).map_err(explain)?;
-    let promoted = added.clone().with_primary(id).map_err(explain)?;
-    let mut dropped = promoted.clone();
-    for old in ring.ids() {
-        dropped = dropped.without_key(old).map_err(explain)?;
-    }
+    let rotation = ring.rotate_to(id, key).map_err(|e| e.to_string())?;
     let mut out = Zeroizing::new(String::with_capacity(1024));
     out.push_str(&format!(
         "# Rotation of {var} to a new key, id {id}, in three deploys.\n\
+         # With a key file that running servers reload (Keyring::from_file, the reload\n\
+         # feature), each step is a change of the file instead of a deploy: its new\n\
+         # content is the text after `{var}=`.\n\
          # 1. Add: deploy this to every server. The new key opens sessions; nothing is sealed with it yet.\n"
     ));
-    push_assignment(&mut out, var, &added.to_line());
+    push_assignment(&mut out, var, &rotation.added().to_line());
     out.push_str(
         "# 2. Promote: once every server runs step 1, deploy this. The new key seals; \
          sessions under older keys are re-sealed on their next request.\n",
     );
-    push_assignment(&mut out, var, &promoted.to_line());
+    push_assignment(&mut out, var, &rotation.promoted().to_line());
     out.push_str(
         "# 3. Drop: once the longest absolute session lifetime (24 hours by default) \
          has passed since step 2, deploy this. Sessions still under older keys are refused.\n",
     );
-    push_assignment(&mut out, var, &dropped.to_line());
+    push_assignment(&mut out, var, &rotation.dropped().to_line());
     Ok(out)
 }
 
