@@ -130,14 +130,16 @@
 //! The core has no web framework in its dependency tree; every adapter is
 //! behind a cargo feature, off by default:
 //!
-//! | feature | purpose | unlocks |
-//! |---|---|---|
-//! | `http` | the `http` crate's `HeaderMap` in and out (hyper and friends) | `integrations::http` |
-//! | `axum` | a tower `Layer` and an axum extractor (implies `http`) | `integrations::axum` |
-//! | `actix-web` | a middleware and an extractor for actix-web 4 (its MSRV, 1.89 for actix-web 4.18, applies) | `integrations::actix` |
-//! | `reload` | reloads a key file into a running sealer on SIGHUP or an interval, on tokio | [`KeyFileReloader`] |
-//! | `tracing` | an event for every refused cookie (reason and claimed key id, never the value), rotation re-seals, oversize sessions, and key reloads (key ids, never key bytes) | events under `sealed_session` |
-//! | `cli` | the `sealed-session` command (`keygen`, `rotate`); adds no dependency | `cargo install sealed-session --features cli` |
+//! | feature | purpose | minimum versions | unlocks |
+//! |---|---|---|---|
+//! | `http` | the `http` crate's `HeaderMap` in and out (hyper and friends) | http 1.0 | `integrations::http` |
+//! | `axum` | a tower `Layer` and an axum extractor (implies `http`) | axum 0.8 | `integrations::axum` |
+//! | `actix-web` | a middleware and an extractor for actix-web 4 (its MSRV, 1.89 for actix-web 4.18, applies) | actix-web 4.9 | `integrations::actix` |
+//! | `tower-sessions` | a tower layer giving handlers a `tower_sessions_core::Session` kept in the sealed cookie, for tower-sessions and axum-login code (implies `http`) | tower-sessions(-core) 0.14, axum-login 0.18, axum 0.8 | `integrations::tower_sessions` |
+//! | `rocket` | a fairing and a request guard for Rocket 0.5 (its MSRV, 1.89 for Rocket 0.5.2, applies) | Rocket 0.5.1 | `integrations::rocket` |
+//! | `reload` | reloads a key file into a running sealer on SIGHUP or an interval, on tokio | tokio 1 | [`KeyFileReloader`] |
+//! | `tracing` | an event for every refused cookie (reason and claimed key id, never the value), rotation re-seals, oversize sessions, and key reloads (key ids, never key bytes) | tracing 0.1 | events under `sealed_session` |
+//! | `cli` | the `sealed-session` command (`keygen`, `rotate`); adds no dependency | — | `cargo install sealed-session --features cli` |
 //!
 //! # Edge runtimes (WebAssembly)
 //!

@@ -118,8 +118,9 @@ pub(crate) enum Header {
 
 /// The options of a framework adapter, with one set of builder methods for
 /// every framework: `R` is the framework's response type. Use it through
-/// its framework names, `integrations::axum::SessionLayer<T>` and
-/// `integrations::actix::SessionMiddleware<T>`.
+/// its framework names, `integrations::axum::SessionLayer<T>`,
+/// `integrations::actix::SessionMiddleware<T>` and
+/// `integrations::rocket::SessionFairing<T>`.
 ///
 /// Cheap to clone (one reference count): build it once and share it.
 pub struct SessionAdapter<T, R> {
@@ -155,11 +156,23 @@ impl<T, R: AdapterResponse> SessionAdapter<T, R> {
     /// hook, the default error responses and [`CachePolicy::Overwrite`].
     #[must_use]
     pub fn new(config: SessionConfig) -> Self {
+        Self::with_default_error(config, R::seal_failed)
+    }
+}
+
+impl<T, R> SessionAdapter<T, R> {
+    /// An adapter whose error response is `on_error`, for an `R` that is
+    /// not a framework's response (the tower-sessions layer, which serves
+    /// any response body, takes the [`SealError`] itself).
+    pub(crate) fn with_default_error(
+        config: SessionConfig,
+        on_error: impl Fn(&SealError) -> R + Send + Sync + 'static,
+    ) -> Self {
         Self {
             shared: Arc::new(Shared {
                 config,
                 revocation: None,
-                on_error: Arc::new(R::seal_failed),
+                on_error: Arc::new(on_error),
                 on_rejected: None,
                 session_required: None,
                 cache: CachePolicy::default(),
@@ -167,9 +180,7 @@ impl<T, R: AdapterResponse> SessionAdapter<T, R> {
             }),
         }
     }
-}
 
-impl<T, R> SessionAdapter<T, R> {
     fn shared_mut(&mut self) -> &mut Shared<T, R> {
         Arc::make_mut(&mut self.shared)
     }
@@ -323,6 +334,11 @@ impl<T, R> SessionAdapter<T, R> {
     }
 
     /// The response for a request that needs a session and has none.
+    // The tower-sessions layer has no session-requiring extractor.
+    #[cfg_attr(
+        not(any(feature = "axum", feature = "actix-web", feature = "rocket")),
+        allow(dead_code)
+    )]
     pub(crate) fn session_required(&self) -> Option<Arc<dyn Fn() -> R + Send + Sync>> {
         self.shared.session_required.clone()
     }
@@ -578,9 +594,9 @@ impl<T> SessionHandle<T> {
         self.lock().csrf_token()
     }
 
-    /// Checks a CSRF token; see [`Session::verify_csrf`]. With the `axum`
-    /// or `actix-web` feature, [`CsrfError`] is a `403` response, so a
-    /// handler can end with `session.verify_csrf(&form.csrf)?`.
+    /// Checks a CSRF token; see [`Session::verify_csrf`]. With the `axum`,
+    /// `actix-web` or `rocket` feature, [`CsrfError`] is a `403` response,
+    /// so a handler can end with `session.verify_csrf(&form.csrf)?`.
     ///
     /// # Errors
     ///
@@ -616,8 +632,8 @@ impl<T> SessionHandle<T> {
 }
 
 /// An extractor for handlers that need a session holding data (a logged-in
-/// user, say): with axum or actix-web it refuses a request whose session
-/// holds none with `401 Unauthorized`, or with the response set by
+/// user, say): with axum, actix-web or Rocket it refuses a request whose
+/// session holds none with `401 Unauthorized`, or with the response set by
 /// [`with_session_required_response`](SessionAdapter::with_session_required_response).
 /// Derefs to the [`SessionHandle`].
 pub struct RequireSession<T>(pub SessionHandle<T>);

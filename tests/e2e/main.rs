@@ -11,6 +11,7 @@
 )]
 
 mod app;
+mod browser;
 mod csrf;
 mod deploy;
 mod flow;
